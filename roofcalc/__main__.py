@@ -1,0 +1,3 @@
+from roofcalc.cli import main
+
+main()

@@ -1,0 +1,373 @@
+"""Loading and validation of the accelerator and model catalogs (one TOML file per entry).
+
+Search order, later entries replacing earlier ones with the same id: the catalog shipped
+with roofcalc, then `$XDG_CONFIG_HOME/roofcalc/{hardware,models}/` (default
+`~/.config/roofcalc/...`), then files named with `--hardware-file` or `--model-file`.
+The file format is described in docs/catalog-format.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+from roofcalc.errors import CatalogError, NotFoundError
+from roofcalc.specs import Hardware, Model
+
+HARDWARE = "hardware"
+MODELS = "models"
+FORMAT_DOC = "docs/catalog-format.md"
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
+FLOP_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One allowed key of a catalog file: its type and whether it must be present."""
+
+    kind: str  # "str", "number", "int", "bool", "str_list", "number_table", "str_table"
+    required: bool = False
+    positive: bool = True  # numbers must be > 0 (a zero or negative figure is impossible)
+
+
+HARDWARE_KEYS = {
+    "id": Key("str", required=True),
+    "name": Key("str", required=True),
+    "vendor": Key("str", required=True),
+    "aliases": Key("str_list"),
+    "memory_capacity_gb": Key("number"),
+    "memory_capacity_gib": Key("number"),
+    "memory_type": Key("str"),
+    "memory_bandwidth_tb_per_s": Key("number", required=True),
+    "dense_tflops": Key("number_table"),
+    "interconnect": Key("str"),
+    "interconnect_bandwidth_gb_per_s": Key("number"),
+    "tdp_w": Key("number"),
+    "max_per_node": Key("int"),
+    "price_usd_per_hour": Key("number"),
+    "price_date": Key("str"),
+    "notes": Key("str"),
+    "sources": Key("str_table", required=True),
+}
+HARDWARE_SOURCES = {
+    "memory": ("memory_capacity_gb", "memory_capacity_gib"),
+    "bandwidth": ("memory_bandwidth_tb_per_s",),
+    "dense_tflops": ("dense_tflops",),
+    "interconnect": ("interconnect_bandwidth_gb_per_s",),
+    "tdp": ("tdp_w",),
+    "price": ("price_usd_per_hour",),
+}
+
+MODEL_KEYS = {
+    "id": Key("str", required=True),
+    "name": Key("str", required=True),
+    "family": Key("str"),
+    "aliases": Key("str_list"),
+    "total_params": Key("number", required=True),
+    "embedding_params": Key("number", positive=False),
+    "tie_word_embeddings": Key("bool"),
+    "active_params": Key("number"),
+    "active_params_published": Key("number"),
+    "params_convention": Key("str", required=True),
+    "num_layers": Key("int"),
+    "hidden_size": Key("int"),
+    "num_attention_heads": Key("int"),
+    "num_kv_heads": Key("int"),
+    "head_dim": Key("int"),
+    "intermediate_size": Key("int"),
+    "num_experts": Key("int"),
+    "experts_per_token": Key("int"),
+    "num_shared_experts": Key("int", positive=False),
+    "moe_intermediate_size": Key("int"),
+    "vocab_size": Key("int"),
+    "max_context_tokens": Key("int"),
+    "kv_elements_per_token": Key("number"),
+    "notes": Key("str"),
+    "sources": Key("str_table", required=True),
+}
+MODEL_SOURCES = {
+    "params": ("total_params",),
+    "architecture": ("num_layers", "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "num_experts"),
+    "context": ("max_context_tokens",),
+}
+
+
+def _fail(path: Path | str, key: str | None, problem: str, hint: str) -> CatalogError:
+    where = f"{path}: key {key!r}" if key else f"{path}"
+    return CatalogError(f"{where}: {problem}", hint=hint)
+
+
+def _check_number(path, key: str, value: Any, positive: bool, integer: bool) -> None:
+    expected = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _fail(path, key, f"expected {expected}, found {type(value).__name__} {value!r}", f"write {key} = <{expected[3:] if integer else 'number'}>")
+    if integer and not isinstance(value, int):
+        raise _fail(path, key, f"expected an integer, found {value!r}", f"write a whole number for {key}")
+    if not math.isfinite(value):
+        raise _fail(path, key, f"{value!r} is not a finite number", f"write a finite number for {key}")
+    if positive and value <= 0:
+        raise _fail(path, key, f"{value!r} is impossible: it must be greater than zero", f"fix {key}, or leave it out if the figure is not published")
+    if not positive and value < 0:
+        raise _fail(path, key, f"{value!r} is impossible: it must be zero or more", f"fix {key}")
+
+
+def _validate_keys(path, data: dict, keys: dict[str, Key], allowed_table_keys: dict[str, tuple[str, ...]]) -> None:
+    for key in data:
+        if key not in keys:
+            close = difflib.get_close_matches(key, keys, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"the allowed keys are listed in {FORMAT_DOC}"
+            raise _fail(path, key, "unknown key", hint)
+    for key, spec in keys.items():
+        if key not in data:
+            if spec.required:
+                raise _fail(path, key, "missing required key", f"add {key} (see {FORMAT_DOC})")
+            continue
+        value = data[key]
+        if spec.kind == "str" and not (isinstance(value, str) and value.strip()):
+            raise _fail(path, key, f"expected a non-empty string, found {value!r}", f'write {key} = "..."')
+        if spec.kind == "bool" and not isinstance(value, bool):
+            raise _fail(path, key, f"expected true or false, found {value!r}", f"write {key} = true or false")
+        if spec.kind in ("number", "int"):
+            _check_number(path, key, value, spec.positive, spec.kind == "int")
+        if spec.kind == "str_list" and not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+            raise _fail(path, key, f"expected a list of strings, found {value!r}", f'write {key} = ["...", "..."]')
+        if spec.kind in ("number_table", "str_table"):
+            if not isinstance(value, dict):
+                raise _fail(path, key, f"expected a table, found {value!r}", f"write a [{key}] table")
+            allowed = allowed_table_keys[key]
+            for sub_key, sub_value in value.items():
+                if sub_key not in allowed:
+                    close = difflib.get_close_matches(sub_key, allowed, n=1)
+                    hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(allowed)}"
+                    raise _fail(path, f"{key}.{sub_key}", "unknown key", hint)
+                if spec.kind == "number_table":
+                    _check_number(path, f"{key}.{sub_key}", sub_value, True, False)
+                elif not (isinstance(sub_value, str) and sub_value.strip()):
+                    raise _fail(path, f"{key}.{sub_key}", f"expected a non-empty string, found {sub_value!r}", "name the document the value comes from")
+
+
+def _validate_sources(path, data: dict, groups: dict[str, tuple[str, ...]]) -> None:
+    sources = data["sources"]
+    for group, keys in groups.items():
+        present = [key for key in keys if key in data]
+        if present and group not in sources:
+            raise _fail(path, f"sources.{group}", f"missing: {present[0]} has no source", f'add {group} = "<document the value comes from>" to [sources]')
+
+
+def _validate_id(path, data: dict, expected_id: str | None) -> None:
+    entry_id = data["id"]
+    if not ID_PATTERN.match(entry_id):
+        raise _fail(path, "id", f"invalid id {entry_id!r}", "use lowercase letters, digits, '.' and '-'")
+    if expected_id is not None and entry_id != expected_id:
+        raise _fail(path, "id", f"id {entry_id!r} differs from the file name {expected_id!r}", f"rename the file to {entry_id}.toml or change the id")
+
+
+def read_toml(path: Path) -> dict:
+    """Read a TOML file, raising CatalogError with the file name for every failure."""
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: file not found", hint="check the path") from None
+    except OSError as error:
+        raise CatalogError(f"{path}: cannot be read: {error.strerror}", hint="check the path and its permissions") from None
+    except tomllib.TOMLDecodeError as error:
+        raise CatalogError(f"{path}: invalid TOML: {error}", hint="fix the syntax at the line named") from None
+
+
+def hardware_from_dict(data: dict, path: Path | str, expected_id: str | None = None) -> Hardware:
+    """Validate one accelerator table and convert it to SI units (see docs/catalog-format.md)."""
+    _validate_keys(path, data, HARDWARE_KEYS, {"dense_tflops": FLOP_DTYPES, "sources": tuple(HARDWARE_SOURCES)})
+    _validate_id(path, data, expected_id)
+    has_gb = "memory_capacity_gb" in data
+    has_gib = "memory_capacity_gib" in data
+    if has_gb == has_gib:
+        problem = "both given" if has_gb else "missing"
+        raise _fail(path, "memory_capacity_gb", f"memory capacity {problem}", "give exactly one of memory_capacity_gb (10^9 bytes) or memory_capacity_gib (2^30 bytes)")
+    if "price_usd_per_hour" in data and "price_date" not in data:
+        raise _fail(path, "price_date", "missing: a price needs the month it was seen", 'add price_date = "YYYY-MM"')
+    if "price_date" in data and not re.fullmatch(r"\d{4}-\d{2}", data["price_date"]):
+        raise _fail(path, "price_date", f"invalid date {data['price_date']!r}", 'write it as "YYYY-MM"')
+    _validate_sources(path, data, HARDWARE_SOURCES)
+
+    memory = data["memory_capacity_gb"] * 1e9 if has_gb else data["memory_capacity_gib"] * 2.0**30
+    interconnect = data.get("interconnect_bandwidth_gb_per_s")
+    return Hardware(
+        id=data["id"],
+        name=data["name"],
+        vendor=data["vendor"],
+        memory_capacity_bytes=float(memory),
+        memory_bandwidth_bytes_per_s=data["memory_bandwidth_tb_per_s"] * 1e12,
+        dense_flops_per_s={dtype: value * 1e12 for dtype, value in data.get("dense_tflops", {}).items()},
+        interconnect=data.get("interconnect"),
+        interconnect_bandwidth_bytes_per_s=interconnect * 1e9 if interconnect is not None else None,
+        tdp_w=data.get("tdp_w"),
+        max_per_node=data.get("max_per_node"),
+        price_usd_per_hour=data.get("price_usd_per_hour"),
+        price_date=data.get("price_date"),
+        memory_type=data.get("memory_type"),
+        aliases=tuple(alias.lower() for alias in data.get("aliases", ())),
+        notes=data.get("notes"),
+        sources=dict(data["sources"]),
+        origin=str(path),
+    )
+
+
+def model_from_dict(data: dict, path: Path | str, expected_id: str | None = None) -> Model:
+    """Validate one model table and check that its parameter counts are consistent."""
+    _validate_keys(path, data, MODEL_KEYS, {"sources": tuple(MODEL_SOURCES)})
+    _validate_id(path, data, expected_id)
+    _validate_sources(path, data, MODEL_SOURCES)
+    total = data["total_params"]
+    embedding = data.get("embedding_params", 0)
+    if embedding >= total:
+        raise _fail(path, "embedding_params", f"{embedding:g} is not less than total_params {total:g}", "embedding_params is the input table alone, vocab_size × hidden_size")
+    active = data.get("active_params")
+    if active is not None and active > total:
+        raise _fail(path, "active_params", f"{active:g} exceeds total_params {total:g}", "active parameters are a subset of the total; check both figures")
+
+    experts = data.get("num_experts")
+    per_token = data.get("experts_per_token")
+    if experts is not None:
+        if per_token is None:
+            raise _fail(path, "experts_per_token", "missing: num_experts is given", "add experts_per_token, the routed experts each token uses")
+        if per_token > experts:
+            raise _fail(path, "experts_per_token", f"{per_token} exceeds num_experts {experts}", "experts_per_token counts routed experts, at most num_experts")
+        if active is None:
+            raise _fail(path, "active_params", "missing: a mixture-of-experts model needs its active parameters", "add active_params, input embedding excluded")
+    elif per_token is not None:
+        raise _fail(path, "num_experts", "missing: experts_per_token is given", "add num_experts, the routed experts per MoE layer")
+
+    heads, kv_heads = data.get("num_attention_heads"), data.get("num_kv_heads")
+    if heads is not None and kv_heads is not None and heads % kv_heads != 0:
+        raise _fail(path, "num_kv_heads", f"{kv_heads} does not divide num_attention_heads {heads}", "check both head counts in the model's config.json")
+    dims = ("num_layers", "num_attention_heads", "num_kv_heads", "head_dim")
+    if "kv_elements_per_token" not in data and not all(key in data for key in dims):
+        missing = next(key for key in dims if key not in data)
+        raise _fail(path, missing, "missing: the KV cache cannot be sized", f"give {', '.join(dims)}, or kv_elements_per_token")
+
+    return Model(
+        id=data["id"],
+        name=data["name"],
+        total_params=float(total),
+        embedding_params=float(embedding),
+        tie_word_embeddings=data.get("tie_word_embeddings", False),
+        active_params=float(active) if active is not None else None,
+        active_params_published=data.get("active_params_published"),
+        params_convention=data["params_convention"],
+        family=data.get("family"),
+        num_layers=data.get("num_layers"),
+        hidden_size=data.get("hidden_size"),
+        num_attention_heads=heads,
+        num_kv_heads=kv_heads,
+        head_dim=data.get("head_dim"),
+        intermediate_size=data.get("intermediate_size"),
+        num_experts=experts,
+        experts_per_token=per_token,
+        num_shared_experts=data.get("num_shared_experts", 0),
+        moe_intermediate_size=data.get("moe_intermediate_size"),
+        vocab_size=data.get("vocab_size"),
+        max_context_tokens=data.get("max_context_tokens"),
+        kv_elements_per_token=data.get("kv_elements_per_token"),
+        aliases=tuple(alias.lower() for alias in data.get("aliases", ())),
+        notes=data.get("notes"),
+        sources=dict(data["sources"]),
+        origin=str(path),
+    )
+
+
+PARSERS: dict[str, Callable[..., Any]] = {HARDWARE: hardware_from_dict, MODELS: model_from_dict}
+NOUNS = {HARDWARE: "accelerator", MODELS: "model"}
+
+
+def load_file(kind: str, path: Path | str, expected_id: str | None = None):
+    """Load and validate one catalog file of `kind` ("hardware" or "models")."""
+    path = Path(path)
+    return PARSERS[kind](read_toml(path), path, expected_id)
+
+
+def shipped_directory(kind: str) -> Path:
+    """Return the folder of the catalog shipped with roofcalc.
+
+    An installed wheel carries the catalogs as roofcalc/catalog/{hardware,models};
+    a source checkout has them beside the package.
+    """
+    package = Path(__file__).resolve().parent
+    installed = package / "catalog" / kind
+    if installed.is_dir():
+        return installed
+    return package.parent / kind
+
+
+def user_directory(kind: str) -> Path:
+    """Return `$XDG_CONFIG_HOME/roofcalc/KIND`, with `~/.config` when the variable is unset."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "roofcalc" / kind
+
+
+class Catalog:
+    """The entries of one kind, by id and alias, after user overrides."""
+
+    def __init__(self, kind: str, directories: list[Path], extra_files: tuple[Path | str, ...] = ()) -> None:
+        self.kind = kind
+        self.noun = NOUNS[kind]
+        self.entries: dict[str, Any] = {}
+        for directory in directories:
+            if directory.is_dir():
+                for path in sorted(directory.glob("*.toml")):
+                    entry = load_file(kind, path, expected_id=path.stem)
+                    self.entries[entry.id] = entry
+        self.extra_ids: list[str] = []
+        for path in extra_files:
+            entry = load_file(kind, path)
+            self.entries[entry.id] = entry
+            self.extra_ids.append(entry.id)
+        self.aliases = self._build_aliases()
+
+    def _build_aliases(self) -> dict[str, str]:
+        aliases: dict[str, str] = {}
+        for entry in self.entries.values():
+            for alias in entry.aliases:
+                if alias in self.entries and alias != entry.id:
+                    continue  # an id always wins over another entry's alias
+                owner = aliases.get(alias)
+                if owner is not None and owner != entry.id:
+                    raise CatalogError(
+                        f"{entry.origin}: key 'aliases': {alias!r} is also an alias of {owner!r}",
+                        hint="give each alias to one entry only",
+                    )
+                aliases[alias] = entry.id
+        return aliases
+
+    def get(self, name: str):
+        """Return the entry whose id or alias matches `name`, ignoring case."""
+        key = name.strip().lower()
+        if key in self.entries:
+            return self.entries[key]
+        if key in self.aliases:
+            return self.entries[self.aliases[key]]
+        names = list(self.entries) + list(self.aliases)
+        close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
+        close = list(dict.fromkeys(self.aliases.get(match, match) for match in close))
+        listing = f"roofcalc {self.kind} list"
+        hint = f"did you mean {', '.join(close)}? `{listing}` shows every id" if close else f"`{listing}` shows every id"
+        raise NotFoundError(f"unknown {self.noun} {name!r}", hint=hint)
+
+    def all(self) -> list:
+        return [self.entries[key] for key in sorted(self.entries)]
+
+
+def load_catalog(kind: str, extra_files: tuple[Path | str, ...] = ()) -> Catalog:
+    """Load the shipped catalog of `kind`, the user's overrides and any extra files."""
+    return Catalog(kind, [shipped_directory(kind), user_directory(kind)], extra_files)

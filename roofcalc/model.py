@@ -1,0 +1,349 @@
+"""The closed-form decode and prefill model: pure functions over plain numbers in SI units.
+
+Units everywhere: bytes, seconds, FLOP (floating-point operations), FLOP/s, bytes/s,
+watts, joules, USD. Nothing here reads files, parses options or prints.
+
+The model follows the roofline treatment of transformer inference in "How to Scale
+Your Model", Part 7 (Austin et al., jax-ml/scaling-book, inference.md): a decode step
+runs the linear layers and the attention over the KV cache as separate kernels that do
+not overlap, and each kernel takes the longer of its memory time and its compute time.
+`N` accelerators act as one device with `N` times the bandwidth, FLOP/s and memory,
+which is tensor parallelism with free communication.
+
+Functions take scalars or numpy arrays of batch sizes and contexts alike, so one call
+can evaluate a whole grid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MEMORY = "memory"
+COMPUTE = "compute"
+
+
+@dataclass(frozen=True)
+class System:
+    """A group of identical accelerators treated as one device."""
+
+    num_accelerators: int
+    memory_bandwidth_bytes_per_s: float  # per accelerator, peak
+    memory_capacity_bytes: float  # per accelerator
+    peak_flops_per_s: float | None  # per accelerator, dense, at the compute data type
+    price_usd_per_hour: float | None = None  # per accelerator
+    power_w: float | None = None  # per accelerator
+    mbu: float = 1.0  # achieved share of peak memory bandwidth
+    mfu: float = 1.0  # achieved share of peak FLOP/s
+    memory_reserve: float = 0.1  # share of memory kept for activations and the runtime
+
+    @property
+    def effective_bandwidth_bytes_per_s(self) -> float:
+        """Bandwidth of the whole group after MBU: `N × bandwidth × MBU`."""
+        return self.num_accelerators * self.memory_bandwidth_bytes_per_s * self.mbu
+
+    @property
+    def effective_flops_per_s(self) -> float | None:
+        """FLOP/s of the whole group after MFU: `N × peak × MFU`, or None when unknown."""
+        if self.peak_flops_per_s is None:
+            return None
+        return self.num_accelerators * self.peak_flops_per_s * self.mfu
+
+    @property
+    def usable_memory_bytes(self) -> float:
+        """Memory for weights and KV cache: `N × capacity × (1 − reserve)`."""
+        return self.num_accelerators * self.memory_capacity_bytes * (1.0 - self.memory_reserve)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A model reduced to the numbers one decode step needs, at chosen data types.
+
+    The weights a step reads split into a shared part, read every step, and a routed
+    part (the experts of a mixture-of-experts model), of which a token uses the share
+    `routed_fraction`. A dense model has no routed part.
+    """
+
+    resident_weight_bytes: float  # all weights held in memory
+    shared_weight_bytes: float  # read every step, whatever the batch
+    routed_weight_bytes: float  # read in proportion to expert coverage
+    routed_fraction: float  # share of routed weights one token uses, k/E
+    active_params: float  # parameters multiplied per token, input embedding excluded
+    kv_bytes_per_token: float  # KV cache one token of context holds
+    attention_flops_per_token_pair: float  # FLOPs for one query token against one cached token
+
+    @property
+    def is_sparse(self) -> bool:
+        return self.routed_weight_bytes > 0 and self.routed_fraction < 1.0
+
+
+def expert_coverage(batch, routed_fraction: float):
+    """Return the expected share of experts that at least one of `batch` tokens uses.
+
+    Formula: `1 − (1 − k/E)^B` under uniform, independent routing of `B` tokens, each
+    to `k` of `E` experts. This is a modelling assumption: real routers are not uniform,
+    and a skewed router touches fewer experts. Dimensionless.
+    """
+    batch = np.asarray(batch, dtype=float)
+    return 1.0 - np.power(1.0 - routed_fraction, batch)
+
+
+def weight_bytes_read(workload: Workload, batch):
+    """Return the weight bytes one decode step of `batch` sequences reads.
+
+    Formula: `shared + routed × (1 − (1 − k/E)^B)` bytes. For a dense model this is
+    all weights read (input embedding excluded); for a mixture of experts it equals the
+    active weights at `B = 1` and tends to all weights as `B` grows.
+    """
+    coverage = expert_coverage(batch, workload.routed_fraction)
+    return workload.shared_weight_bytes + workload.routed_weight_bytes * coverage
+
+
+def kv_bytes_read(workload: Workload, batch, context_tokens):
+    """Return the KV-cache bytes one decode step reads: `B × S × kv_bytes_per_token`."""
+    return np.asarray(batch, dtype=float) * context_tokens * workload.kv_bytes_per_token
+
+
+def linear_flops(workload: Workload, batch):
+    """Return the FLOPs of the linear layers in one decode step: `2 × B × P_active`."""
+    return 2.0 * np.asarray(batch, dtype=float) * workload.active_params
+
+
+def attention_flops(workload: Workload, batch, context_tokens):
+    """Return the attention FLOPs of one decode step: `B × S × 4 × L × H × d_head`.
+
+    `4 × L × H × d_head` is `attention_flops_per_token_pair`: two FLOPs per multiply-add
+    for the scores `q·k` and again for the weighted sum of values, in every layer and
+    query head.
+    """
+    return np.asarray(batch, dtype=float) * context_tokens * workload.attention_flops_per_token_pair
+
+
+@dataclass(frozen=True)
+class KernelTime:
+    """Time of one kernel under the roofline: the longer of its memory and compute time."""
+
+    memory_time_s: object
+    compute_time_s: object  # None when the accelerator's FLOP/s are unknown
+    time_s: object  # None when the compute time is unknown
+    bound: object  # "memory" or "compute" (array of them for array input), or None
+
+
+def roofline_time(bytes_moved, flops, system: System) -> KernelTime:
+    """Time a kernel: `max(bytes / (N × bandwidth × MBU), FLOPs / (N × peak × MFU))`."""
+    memory_time = np.asarray(bytes_moved, dtype=float) / system.effective_bandwidth_bytes_per_s
+    effective_flops = system.effective_flops_per_s
+    if effective_flops is None:
+        return KernelTime(memory_time, None, None, None)
+    compute_time = np.asarray(flops, dtype=float) / effective_flops
+    bound = np.where(compute_time > memory_time, COMPUTE, MEMORY)
+    return KernelTime(memory_time, compute_time, np.maximum(memory_time, compute_time), bound)
+
+
+@dataclass(frozen=True)
+class DecodeStep:
+    """One decode step of `batch` sequences, each holding `context_tokens` of context."""
+
+    weight_bytes_read: object
+    kv_bytes_read: object
+    linear_flops: object
+    attention_flops: object
+    linear: KernelTime
+    attention: KernelTime
+    memory_time_s: object  # all bytes at the effective bandwidth
+    compute_time_s: object  # all FLOPs at the effective FLOP/s, or None
+    step_latency_s: object  # linear time + attention time, or None
+    bound: object  # the resource that limits the larger share of the step
+
+
+def decode_step(workload: Workload, system: System, batch, context_tokens) -> DecodeStep:
+    """Evaluate one decode step.
+
+    Step latency = linear time + attention time, where each part is the roofline time
+    of its own bytes and FLOPs (`roofline_time`). `bound` is "memory" when the parts
+    limited by memory take at least as long as the parts limited by compute.
+    """
+    weights = weight_bytes_read(workload, batch)
+    kv = kv_bytes_read(workload, batch, context_tokens)
+    lin_flops = linear_flops(workload, batch)
+    attn_flops = attention_flops(workload, batch, context_tokens)
+    linear = roofline_time(weights, lin_flops, system)
+    attention = roofline_time(kv, attn_flops, system)
+
+    memory_time = (weights + kv) / system.effective_bandwidth_bytes_per_s
+    if system.effective_flops_per_s is None:
+        return DecodeStep(weights, kv, lin_flops, attn_flops, linear, attention, memory_time, None, None, None)
+
+    compute_time = (lin_flops + attn_flops) / system.effective_flops_per_s
+    step = linear.time_s + attention.time_s
+    bound = dominant_bound(linear, attention)
+    return DecodeStep(weights, kv, lin_flops, attn_flops, linear, attention, memory_time, compute_time, step, bound)
+
+
+def dominant_bound(*kernels: KernelTime):
+    """Return "memory" when the memory-bound kernels take at least half the total time."""
+    total = sum(kernel.time_s for kernel in kernels)
+    memory_limited = sum(np.where(kernel.bound == MEMORY, kernel.time_s, 0.0) for kernel in kernels)
+    return np.where(memory_limited >= total - memory_limited, MEMORY, COMPUTE)
+
+
+def crossover_batch(workload: Workload, system: System) -> float | None:
+    """Return the batch at which the linear layers turn from memory- to compute-bound.
+
+    The crossover is the `B` where `2 × B × P_active / F = W(B) / BW`, with `F` and `BW`
+    the effective FLOP/s and bandwidth and `W(B)` the weight bytes read
+    (`weight_bytes_read`). For a dense model `W` is constant and
+    `B = (F / BW) × (W / (2 × P_active))`: the ridge point scaled by bytes per weight
+    (989.4 TFLOP/s ÷ 3.35 TB/s ≈ 295 for bf16 on an H100 SXM). For a mixture of experts
+    `W(B)` grows with `B`, which pushes the crossover higher; `B / W(B)` increases
+    monotonically (`W` is concave with `W(0) ≥ 0`), so the root is unique and found by
+    bisection. Returns None when the FLOP/s are unknown. The result is a real number,
+    not rounded to a whole batch.
+    """
+    flops = system.effective_flops_per_s
+    if flops is None:
+        return None
+    bandwidth = system.effective_bandwidth_bytes_per_s
+    # Batches per byte of weights read at which compute time equals memory time.
+    target = flops / (2.0 * workload.active_params * bandwidth)
+    if not workload.is_sparse:
+        return float(target * (workload.shared_weight_bytes + workload.routed_weight_bytes))
+
+    def batch_per_byte(batch: float) -> float:
+        return batch / float(weight_bytes_read(workload, batch))
+
+    all_weights = workload.shared_weight_bytes + workload.routed_weight_bytes
+    high = target * all_weights  # the root is no larger: W(B) ≤ all weights
+    low = min(1e-9, high)
+    if batch_per_byte(high) < target:  # only rounding can get here
+        return float(high)
+    for _ in range(200):
+        middle = math.sqrt(low * high)
+        if batch_per_byte(middle) < target:
+            low = middle
+        else:
+            high = middle
+        if high - low <= 1e-12 * high:
+            break
+    return float(high)
+
+
+def attention_arithmetic_intensity(workload: Workload) -> float:
+    """Return the FLOPs per byte of decode attention: `4·L·H·d / (2·L·KV·d·bytes)`.
+
+    That is `2 × (H / KV) / bytes_per_element`, or the query heads per KV head at
+    16-bit. Attention is compute-bound only when this exceeds the accelerator's
+    FLOP/s per byte/s, which grouped-query models rarely reach.
+    """
+    return workload.attention_flops_per_token_pair / workload.kv_bytes_per_token
+
+
+def max_batch(workload: Workload, system: System, context_tokens) -> object:
+    """Return the most sequences whose KV cache fits beside the weights.
+
+    Formula: `floor((N × capacity × (1 − reserve) − weight bytes) / (S × kv_bytes_per_token))`.
+    Negative when the weights alone do not fit (see `min_accelerators_for_weights`).
+    """
+    free = system.usable_memory_bytes - workload.resident_weight_bytes
+    per_sequence = np.asarray(context_tokens, dtype=float) * workload.kv_bytes_per_token
+    return np.floor(free / per_sequence)
+
+
+def min_accelerators(workload: Workload, system: System, context_tokens: float, sequences: int = 0) -> int:
+    """Return the fewest accelerators whose usable memory holds the weights and `sequences` KV caches.
+
+    Formula: `ceil((weights + sequences × S × kv) / (capacity × (1 − reserve)))`.
+    """
+    per_accelerator = system.memory_capacity_bytes * (1.0 - system.memory_reserve)
+    needed = workload.resident_weight_bytes + sequences * context_tokens * workload.kv_bytes_per_token
+    return max(1, math.ceil(needed / per_accelerator))
+
+
+def throughput_tokens_per_s(batch, step_latency_s):
+    """Return output tokens per second of the whole group: `B / step`."""
+    return np.asarray(batch, dtype=float) / step_latency_s
+
+
+def tokens_per_s_per_user(step_latency_s):
+    """Return output tokens per second one sequence sees: `1 / step`."""
+    return 1.0 / np.asarray(step_latency_s, dtype=float)
+
+
+def price_per_million_tokens_usd(system: System, seconds_per_token):
+    """Return USD per million tokens: `N × price_per_hour / 3600 × seconds_per_token × 10^6`.
+
+    For decode, `seconds_per_token` is `step / B`. None when the price is unknown.
+    """
+    if system.price_usd_per_hour is None:
+        return None
+    return system.num_accelerators * system.price_usd_per_hour / 3600.0 * seconds_per_token * 1e6
+
+
+def energy_per_token_j(system: System, seconds_per_token):
+    """Return joules per token at full board power: `N × TDP × seconds_per_token`.
+
+    An upper estimate: a memory-bound step seldom draws the full TDP. None when the
+    power is unknown.
+    """
+    if system.power_w is None:
+        return None
+    return system.num_accelerators * system.power_w * seconds_per_token
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """Prefill of one prompt: its cost, its time and the price of input tokens at full load."""
+
+    prompt_tokens: int
+    flops: float
+    linear_flops: float
+    attention_flops: float
+    bytes_moved: float  # weights read plus KV cache written
+    time_to_first_token_s: float | None
+    bound: str | None
+    flops_per_token: float
+    price_per_million_input_tokens_usd: float | None
+
+
+def prefill(workload: Workload, system: System, prompt_tokens: int) -> Prefill:
+    """Evaluate the prefill of one prompt of `P` tokens.
+
+    FLOPs: `2 × P × P_active` for the linear layers plus, with causal masking,
+    `4·L·H·d × P(P + 1)/2` for attention (query `i` attends to `i` positions).
+    Bytes: the weights the `P` tokens touch (`weight_bytes_read` at batch `P`) plus the
+    KV cache written, `P × kv_bytes_per_token`. Time to first token is the roofline time
+    of the linear part plus that of the attention part.
+
+    The price per million input tokens assumes prefill runs compute-bound at full
+    batch: `price_per_hour / 3600 × FLOPs_per_token / (peak × MFU) × 10^6`, where
+    `FLOPs_per_token = 2 × P_active + 4·L·H·d × (P + 1)/2`; the accelerator count cancels.
+    """
+    weights = float(weight_bytes_read(workload, prompt_tokens))
+    kv_written = prompt_tokens * workload.kv_bytes_per_token
+    lin_flops = 2.0 * prompt_tokens * workload.active_params
+    attn_flops = workload.attention_flops_per_token_pair * prompt_tokens * (prompt_tokens + 1) / 2.0
+    flops_per_token = (lin_flops + attn_flops) / prompt_tokens
+
+    ttft = None
+    bound = None
+    price = None
+    if system.effective_flops_per_s is not None:
+        linear = roofline_time(weights, lin_flops, system)
+        attention = roofline_time(kv_written, attn_flops, system)
+        ttft = float(linear.time_s + attention.time_s)
+        bound = str(dominant_bound(linear, attention))
+        seconds_per_token = flops_per_token / system.effective_flops_per_s
+        price = price_per_million_tokens_usd(system, seconds_per_token)
+    return Prefill(
+        prompt_tokens=prompt_tokens,
+        flops=lin_flops + attn_flops,
+        linear_flops=lin_flops,
+        attention_flops=attn_flops,
+        bytes_moved=weights + kv_written,
+        time_to_first_token_s=ttft,
+        bound=bound,
+        flops_per_token=flops_per_token,
+        price_per_million_input_tokens_usd=price,
+    )

@@ -1,0 +1,249 @@
+"""Resolution of a request (catalog entries plus command-line overrides) into the model's inputs.
+
+This layer decides where each input comes from, derives the shared and routed weights of
+a mixture of experts, and collects warnings and the reasons for results that must stay
+null. It does no I/O beyond what the catalog objects already hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from roofcalc import dtypes
+from roofcalc.errors import InvalidQuantity, MissingInputError
+from roofcalc.model import System, Workload
+from roofcalc.specs import Hardware, Model
+
+DEFAULT_MEMORY_RESERVE = 0.1  # vLLM's default gpu_memory_utilization is 0.9
+DEFAULT_CONTEXT_TOKENS = 4096
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked for: catalog entries, scenario options and raw-number overrides in SI units."""
+
+    model: Model | None = None
+    hardware: Hardware | None = None
+    num_accelerators: int = 1
+    batch: int = 1
+    context_tokens: int = DEFAULT_CONTEXT_TOKENS
+    prompt_tokens: int | None = None
+    weight_dtype: str = dtypes.DEFAULT_DTYPE
+    kv_dtype: str = dtypes.DEFAULT_DTYPE
+    compute_dtype: str = dtypes.DEFAULT_DTYPE
+    mbu: float | None = None
+    mfu: float | None = None
+    memory_reserve: float | None = None
+    bandwidth_bytes_per_s: float | None = None
+    flops_per_s: float | None = None
+    memory_bytes: float | None = None
+    total_params: float | None = None
+    active_params: float | None = None
+    kv_bytes_per_token: float | None = None
+    price_usd_per_hour: float | None = None
+    tdp_w: float | None = None
+    # Names of the options that were given explicitly, for provenance ("option --gpus").
+    explicit: frozenset[str] = frozenset()
+
+
+@dataclass
+class Scenario:
+    """A request resolved into the model's inputs, with provenance, warnings and null reasons."""
+
+    request: Request
+    system: System
+    workload: Workload
+    inputs: dict[str, dict] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    null_reasons: dict[str, str] = field(default_factory=dict)
+    memory_known: bool = True
+    model_label: str = "model"
+    hardware_label: str = "accelerator"
+
+    def record(self, name: str, value, source: str) -> None:
+        self.inputs[name] = {"value": value, "source": source}
+
+
+def _pick(override, option: str, catalog_value, catalog_source: str | None):
+    """Return (value, source): the option when given, else the catalog value, else (None, None)."""
+    if override is not None:
+        return override, f"option {option}"
+    if catalog_value is not None:
+        return catalog_value, catalog_source
+    return None, None
+
+
+def split_weights(read_params: float, active_params: float, num_experts: int | None, experts_per_token: int | None):
+    """Split the weights a step can read into (shared, routed, routed_fraction), in parameters.
+
+    With `E` routed experts and `k` per token, a token uses `shared + routed × k/E`
+    parameters, so `routed = (read − active) / (1 − k/E)` and `shared = read − routed`.
+    A model given only by an active share `a = active / read` reads
+    `read × (1 − (1 − a)^B)`: all of it routed with fraction `a`. A dense model is all shared.
+    """
+    if active_params > read_params:
+        raise InvalidQuantity(
+            f"active parameters {active_params:.4g} exceed the parameters a step can read, {read_params:.4g}",
+            hint="check --active-params and --params (the input embedding is not counted as read)",
+        )
+    if num_experts and experts_per_token and experts_per_token < num_experts:
+        fraction = experts_per_token / num_experts
+        routed = (read_params - active_params) / (1.0 - fraction)
+        shared = read_params - routed
+        if shared < 0:
+            raise InvalidQuantity(
+                f"active parameters {active_params:.4g} are fewer than {experts_per_token}/{num_experts} of the routed weights",
+                hint="check active_params against total_params and the expert counts",
+            )
+        return shared, routed, fraction
+    if active_params < read_params:
+        return 0.0, read_params, active_params / read_params
+    return read_params, 0.0, 1.0
+
+
+def resolve(request: Request) -> Scenario:
+    """Resolve `request` into a System and a Workload, recording where each input came from."""
+    model, hardware = request.model, request.hardware
+    hw_source = f"hardware {hardware.id}" if hardware else None
+    model_source = f"model {model.id}" if model else None
+    explicit = request.explicit
+
+    def origin(option: str) -> str:
+        return f"option {option}" if option in explicit else "default"
+
+    # Accelerator side.
+    bandwidth, bandwidth_source = _pick(
+        request.bandwidth_bytes_per_s, "--bandwidth", hardware and hardware.memory_bandwidth_bytes_per_s, hw_source
+    )
+    if bandwidth is None:
+        raise MissingInputError("no memory bandwidth given", hint="pass --hardware ID, or --bandwidth such as 3.35TB/s")
+    memory, memory_source = _pick(request.memory_bytes, "--memory", hardware and hardware.memory_capacity_bytes, hw_source)
+    null_reasons: dict[str, str] = {}
+    warnings: list[str] = []
+
+    flops, flops_source = _pick(request.flops_per_s, "--flops", None, None)
+    if flops is None and hardware is not None:
+        table = hardware.dense_flops_per_s
+        if request.compute_dtype in table:
+            flops, flops_source = table[request.compute_dtype], hw_source
+        elif table:
+            raise MissingInputError(
+                f"{hardware.id} has no dense {request.compute_dtype} FLOP/s figure: the part does not support it or its vendor publishes none",
+                hint=f"choose --compute-dtype from {', '.join(d for d in dtypes.COMPUTE_DTYPES if d in table)}, or pass --flops",
+            )
+    if flops is None:
+        where = hardware.id if hardware else "the accelerator"
+        null_reasons["compute"] = f"no peak FLOP/s known for {where} at {request.compute_dtype}; pass --flops such as 989TFLOPS"
+
+    price, price_source = _pick(request.price_usd_per_hour, "--price", hardware and hardware.price_usd_per_hour, hw_source)
+    if price is None:
+        null_reasons["price"] = "no price per accelerator-hour known; pass --price in USD"
+    tdp, tdp_source = _pick(request.tdp_w, "--tdp", hardware and hardware.tdp_w, hw_source)
+    if tdp is None:
+        null_reasons["energy"] = "no board power known; pass --tdp in watts"
+
+    mbu = request.mbu if request.mbu is not None else 1.0
+    mfu = request.mfu if request.mfu is not None else 1.0
+    reserve = request.memory_reserve if request.memory_reserve is not None else DEFAULT_MEMORY_RESERVE
+    if request.mbu is None and request.mfu is None:
+        warnings.append("MBU and MFU are at the ideal 1.0, so times are lower bounds and speeds upper bounds; pass --mbu and --mfu for an estimate")
+
+    system = System(
+        num_accelerators=request.num_accelerators,
+        memory_bandwidth_bytes_per_s=bandwidth,
+        memory_capacity_bytes=memory if memory is not None else 0.0,
+        peak_flops_per_s=flops,
+        price_usd_per_hour=price,
+        power_w=tdp,
+        mbu=mbu,
+        mfu=mfu,
+        memory_reserve=reserve,
+    )
+
+    # Model side.
+    weight_bytes = dtypes.bytes_per_element(request.weight_dtype)
+    kv_element_bytes = dtypes.bytes_per_element(request.kv_dtype)
+    total, total_source = _pick(request.total_params, "--params", model and model.total_params, model_source)
+    if total is None:
+        raise MissingInputError("no parameter count given", hint="pass --model ID, or --params such as 70B")
+    embedding = model.embedding_params if model and not model.tie_word_embeddings else 0.0
+    read = total - embedding
+    if read <= 0:
+        raise InvalidQuantity(f"--params {total:.4g} is not more than the model's input embedding, {embedding:.4g}", hint="pass the total parameter count")
+    if request.active_params is not None:
+        active, active_source = request.active_params, "option --active-params"
+    elif model is not None and request.total_params is None:
+        active, active_source = model.active_params_per_token, model_source
+    else:
+        active, active_source = read, "derived: dense, all parameters read"
+    experts = model.num_experts if model else None
+    per_token = model.experts_per_token if model else None
+    shared, routed, fraction = split_weights(read, active, experts, per_token)
+
+    kv_bytes, kv_source = _pick(request.kv_bytes_per_token, "--kv-bytes-per-token", None, None)
+    if kv_bytes is None and model is not None and model.kv_elements is not None:
+        kv_bytes, kv_source = model.kv_elements * kv_element_bytes, f"{model_source}: {model.kv_elements:g} elements × {kv_element_bytes:g} B ({request.kv_dtype})"
+    if kv_bytes is None:
+        raise MissingInputError("no KV-cache size given", hint="pass --model ID, or --kv-bytes-per-token such as 320KiB")
+    if request.kv_bytes_per_token is not None and "--kv-dtype" in explicit:
+        warnings.append("--kv-bytes-per-token is given, so --kv-dtype does not change the KV-cache size")
+
+    attention_pair = model.attention_flops_per_token_pair if model else None
+    if attention_pair is None:
+        # 4·L·H·d equals 2 × (2·L·KV·d) when there are as many query heads as KV heads.
+        attention_pair = 2.0 * kv_bytes / kv_element_bytes
+        warnings.append("the model has no attention dimensions, so attention FLOPs assume one query head per KV head")
+
+    workload = Workload(
+        resident_weight_bytes=total * weight_bytes,
+        shared_weight_bytes=shared * weight_bytes,
+        routed_weight_bytes=routed * weight_bytes,
+        routed_fraction=fraction,
+        active_params=active,
+        kv_bytes_per_token=kv_bytes,
+        attention_flops_per_token_pair=attention_pair,
+    )
+
+    scenario = Scenario(
+        request=request,
+        system=system,
+        workload=workload,
+        warnings=warnings,
+        null_reasons=null_reasons,
+        memory_known=memory is not None,
+        model_label=model.id if model else "model",
+        hardware_label=hardware.id if hardware else "accelerator",
+    )
+    record = scenario.record
+    record("model", model.id if model else None, model.origin if model else "none: raw numbers")
+    record("hardware", hardware.id if hardware else None, hardware.origin if hardware else "none: raw numbers")
+    record("num_accelerators", request.num_accelerators, origin("--gpus"))
+    record("batch", request.batch, origin("--batch"))
+    record("context_tokens", request.context_tokens, origin("--context"))
+    prompt = request.prompt_tokens if request.prompt_tokens is not None else request.context_tokens
+    record("prompt_tokens", prompt, "option --prompt-tokens" if request.prompt_tokens is not None else "default: the context")
+    record("weight_dtype", request.weight_dtype, origin("--weight-dtype"))
+    record("kv_dtype", request.kv_dtype, origin("--kv-dtype"))
+    record("compute_dtype", request.compute_dtype, origin("--compute-dtype"))
+    record("memory_bandwidth_bytes_per_s", bandwidth, bandwidth_source)
+    record("peak_flops_per_s", flops, flops_source or "unknown")
+    record("memory_capacity_bytes", memory, memory_source or "unknown")
+    record("price_usd_per_hour", price, price_source or "unknown")
+    record("price_date", hardware.price_date if hardware and price_source == hw_source else None, price_source or "unknown")
+    record("tdp_w", tdp, tdp_source or "unknown")
+    record("total_params", total, total_source)
+    record("embedding_params", embedding, model_source or "none")
+    record("active_params", active, active_source)
+    record("bytes_per_weight", weight_bytes, f"weight dtype {request.weight_dtype}")
+    record("kv_cache_bytes_per_token", kv_bytes, kv_source)
+    record("mbu", mbu, origin("--mbu") if request.mbu is not None else "default: ideal roofline")
+    record("mfu", mfu, origin("--mfu") if request.mfu is not None else "default: ideal roofline")
+    record("memory_reserve", reserve, origin("--memory-reserve") if request.memory_reserve is not None else "default")
+
+    if model and model.max_context_tokens and request.context_tokens > model.max_context_tokens:
+        warnings.append(f"context {request.context_tokens} tokens exceeds {model.id}'s maximum of {model.max_context_tokens}")
+    if request.prompt_tokens is not None and request.prompt_tokens > request.context_tokens:
+        warnings.append(f"prompt of {request.prompt_tokens} tokens is longer than the context of {request.context_tokens}")
+    if memory is None:
+        null_reasons["capacity"] = "no memory capacity known; pass --memory such as 80GB"
+    return scenario
