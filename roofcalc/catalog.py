@@ -323,31 +323,31 @@ class Catalog:
         self.kind = kind
         self.noun = NOUNS[kind]
         self.entries: dict[str, Any] = {}
-        for directory in directories:
-            if directory.is_dir():
-                for path in sorted(directory.glob("*.toml")):
-                    entry = load_file(kind, path, expected_id=path.stem)
-                    self.entries[entry.id] = entry
-        self.extra_ids: list[str] = []
-        for path in extra_files:
-            entry = load_file(kind, path)
+        # An entry that replaces another keeps the aliases of the one it replaces, so
+        # that `h100` still selects a user's own h100-sxm.toml.
+        alias_sets: dict[str, set[str]] = {}
+        paths = [(path, path.stem) for directory in directories if directory.is_dir()
+                 for path in sorted(directory.glob("*.toml"))]
+        paths += [(Path(path), None) for path in extra_files]
+        for path, expected_id in paths:
+            entry = load_file(kind, path, expected_id=expected_id)
             self.entries[entry.id] = entry
-            self.extra_ids.append(entry.id)
-        self.aliases = self._build_aliases()
+            alias_sets.setdefault(entry.id, set()).update(entry.aliases)
+        self.aliases = self._build_aliases(alias_sets)
 
-    def _build_aliases(self) -> dict[str, str]:
+    def _build_aliases(self, alias_sets: dict[str, set[str]]) -> dict[str, str]:
         aliases: dict[str, str] = {}
-        for entry in self.entries.values():
-            for alias in entry.aliases:
-                if alias in self.entries and alias != entry.id:
+        for entry_id, entry_aliases in alias_sets.items():
+            for alias in sorted(entry_aliases):
+                if alias in self.entries:
                     continue  # an id always wins over another entry's alias
                 owner = aliases.get(alias)
-                if owner is not None and owner != entry.id:
+                if owner is not None and owner != entry_id:
                     raise CatalogError(
-                        f"{entry.origin}: key 'aliases': {alias!r} is also an alias of {owner!r}",
+                        f"{self.entries[entry_id].origin}: key 'aliases': {alias!r} is also an alias of {owner!r}",
                         hint="give each alias to one entry only",
                     )
-                aliases[alias] = entry.id
+                aliases[alias] = entry_id
         return aliases
 
     def get(self, name: str):
