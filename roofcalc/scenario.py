@@ -90,6 +90,8 @@ def split_weights(read_params: float, active_params: float, num_experts: int | N
         fraction = experts_per_token / num_experts
         routed = (read_params - active_params) / (1.0 - fraction)
         shared = read_params - routed
+        if shared < 0 and -shared <= 1e-9 * read_params:
+            shared = 0.0  # floating-point rounding when active is exactly k/E of the weights
         if shared < 0:
             raise InvalidQuantity(
                 f"active parameters {active_params:.4g} are fewer than {experts_per_token}/{num_experts} of the routed weights",
