@@ -8,14 +8,11 @@ The file format is described in docs/catalog-format.md.
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import re
 import sys
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,8 +29,7 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.\-]*$")
 FLOP_DTYPES = ("fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """One allowed key of a catalog file: its type and whether it must be present."""
 
     kind: str  # "str", "number", "int", "bool", "str_list", "number_table", "str_table"
@@ -103,7 +99,7 @@ MODEL_SOURCES = {
 }
 
 
-def _fail(path: Path | str, key: str | None, problem: str, hint: str) -> CatalogError:
+def _fail(path: str, key: str | None, problem: str, hint: str) -> CatalogError:
     where = f"{path}: key {key!r}" if key else f"{path}"
     return CatalogError(f"{where}: {problem}", hint=hint)
 
@@ -125,6 +121,8 @@ def _check_number(path, key: str, value: Any, positive: bool, integer: bool) -> 
 def _validate_keys(path, data: dict, keys: dict[str, Key], allowed_table_keys: dict[str, tuple[str, ...]]) -> None:
     for key in data:
         if key not in keys:
+            import difflib  # slow to import, and needed only for the hint
+
             close = difflib.get_close_matches(key, keys, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"the allowed keys are listed in {FORMAT_DOC}"
             raise _fail(path, key, "unknown key", hint)
@@ -148,6 +146,8 @@ def _validate_keys(path, data: dict, keys: dict[str, Key], allowed_table_keys: d
             allowed = allowed_table_keys[key]
             for sub_key, sub_value in value.items():
                 if sub_key not in allowed:
+                    import difflib
+
                     close = difflib.get_close_matches(sub_key, allowed, n=1)
                     hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(allowed)}"
                     raise _fail(path, f"{key}.{sub_key}", "unknown key", hint)
@@ -173,7 +173,7 @@ def _validate_id(path, data: dict, expected_id: str | None) -> None:
         raise _fail(path, "id", f"id {entry_id!r} differs from the file name {expected_id!r}", f"rename the file to {entry_id}.toml or change the id")
 
 
-def read_toml(path: Path) -> dict:
+def read_toml(path: str) -> dict:
     """Read a TOML file, raising CatalogError with the file name for every failure."""
     try:
         with open(path, "rb") as handle:
@@ -186,7 +186,7 @@ def read_toml(path: Path) -> dict:
         raise CatalogError(f"{path}: invalid TOML: {error}", hint="fix the syntax at the line named") from None
 
 
-def hardware_from_dict(data: dict, path: Path | str, expected_id: str | None = None) -> Hardware:
+def hardware_from_dict(data: dict, path: str, expected_id: str | None = None) -> Hardware:
     """Validate one accelerator table and convert it to SI units (see docs/catalog-format.md)."""
     _validate_keys(path, data, HARDWARE_KEYS, {"dense_tflops": FLOP_DTYPES, "sources": tuple(HARDWARE_SOURCES)})
     _validate_id(path, data, expected_id)
@@ -224,7 +224,7 @@ def hardware_from_dict(data: dict, path: Path | str, expected_id: str | None = N
     )
 
 
-def model_from_dict(data: dict, path: Path | str, expected_id: str | None = None) -> Model:
+def model_from_dict(data: dict, path: str, expected_id: str | None = None) -> Model:
     """Validate one model table and check that its parameter counts are consistent."""
     _validate_keys(path, data, MODEL_KEYS, {"sources": tuple(MODEL_SOURCES)})
     _validate_id(path, data, expected_id)
@@ -291,44 +291,51 @@ PARSERS: dict[str, Callable[..., Any]] = {HARDWARE: hardware_from_dict, MODELS: 
 NOUNS = {HARDWARE: "accelerator", MODELS: "model"}
 
 
-def load_file(kind: str, path: Path | str, expected_id: str | None = None):
+def load_file(kind: str, path: str, expected_id: str | None = None):
     """Load and validate one catalog file of `kind` ("hardware" or "models")."""
-    path = Path(path)
+    path = os.fspath(path)
     return PARSERS[kind](read_toml(path), path, expected_id)
 
 
-def shipped_directory(kind: str) -> Path:
+def shipped_directory(kind: str) -> str:
     """Return the folder of the catalog shipped with roofcalc.
 
     An installed wheel carries the catalogs as roofcalc/catalog/{hardware,models};
     a source checkout has them beside the package.
     """
-    package = Path(__file__).resolve().parent
-    installed = package / "catalog" / kind
-    if installed.is_dir():
+    package = os.path.dirname(os.path.realpath(__file__))
+    installed = os.path.join(package, "catalog", kind)
+    if os.path.isdir(installed):
         return installed
-    return package.parent / kind
+    return os.path.join(os.path.dirname(package), kind)
 
 
-def user_directory(kind: str) -> Path:
+def user_directory(kind: str) -> str:
     """Return `$XDG_CONFIG_HOME/roofcalc/KIND`, with `~/.config` when the variable is unset."""
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "roofcalc" / kind
+    return os.path.join(base, "roofcalc", kind)
+
+
+def catalog_files(directory: str) -> list[tuple[str, str]]:
+    """Return (path, id) for each `*.toml` file in `directory`, sorted; none when it does not exist."""
+    if not os.path.isdir(directory):
+        return []
+    names = sorted(name for name in os.listdir(directory) if name.endswith(".toml"))
+    return [(os.path.join(directory, name), name[: -len(".toml")]) for name in names]
 
 
 class Catalog:
     """The entries of one kind, by id and alias, after user overrides."""
 
-    def __init__(self, kind: str, directories: list[Path], extra_files: tuple[Path | str, ...] = ()) -> None:
+    def __init__(self, kind: str, directories: list[str], extra_files: tuple[str, ...] = ()) -> None:
         self.kind = kind
         self.noun = NOUNS[kind]
         self.entries: dict[str, Any] = {}
         # An entry that replaces another keeps the aliases of the one it replaces, so
         # that `h100` still selects a user's own h100-sxm.toml.
         alias_sets: dict[str, set[str]] = {}
-        paths = [(path, path.stem) for directory in directories if directory.is_dir()
-                 for path in sorted(directory.glob("*.toml"))]
-        paths += [(Path(path), None) for path in extra_files]
+        paths = [pair for directory in directories for pair in catalog_files(directory)]
+        paths += [(os.fspath(path), None) for path in extra_files]
         for path, expected_id in paths:
             entry = load_file(kind, path, expected_id=expected_id)
             self.entries[entry.id] = entry
@@ -357,6 +364,8 @@ class Catalog:
             return self.entries[key]
         if key in self.aliases:
             return self.entries[self.aliases[key]]
+        import difflib
+
         names = list(self.entries) + list(self.aliases)
         close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
         close = list(dict.fromkeys(self.aliases.get(match, match) for match in close))
@@ -368,6 +377,37 @@ class Catalog:
         return [self.entries[key] for key in sorted(self.entries)]
 
 
-def load_catalog(kind: str, extra_files: tuple[Path | str, ...] = ()) -> Catalog:
+def load_catalog(kind: str, extra_files: tuple[str, ...] = ()) -> Catalog:
     """Load the shipped catalog of `kind`, the user's overrides and any extra files."""
     return Catalog(kind, [shipped_directory(kind), user_directory(kind)], extra_files)
+
+
+_ALIASES_LINE = re.compile(r"^aliases\s*=\s*\[([^\]]*)\]", re.MULTILINE)
+
+
+def find_entry(kind: str, name: str, extra_files: tuple[str, ...] = ()):
+    """Return the entry of `kind` whose id or alias is `name`, parsing as few files as possible.
+
+    Parsing every catalog file costs tens of milliseconds, more than the rest of a
+    `calc` run, so this reads only the file named after the id, or for an alias the
+    file whose `aliases` line mentions it. Anything less direct (an alias defined in an
+    extra file, no match at all) falls back to `load_catalog`, which also produces the
+    "did you mean" hint.
+    """
+    key = name.strip().lower()
+    directories = [user_directory(kind), shipped_directory(kind)]  # the user's files win
+    if not extra_files:
+        for directory in directories:
+            path = os.path.join(directory, f"{key}.toml")
+            if ID_PATTERN.match(key) and os.path.isfile(path):
+                return load_file(kind, path, expected_id=key)
+        for directory in directories:
+            for path, file_id in catalog_files(directory):
+                with open(path, encoding="utf-8") as handle:
+                    match = _ALIASES_LINE.search(handle.read())
+                if match and re.search(rf"[\"']{re.escape(key)}[\"']", match.group(1), re.IGNORECASE):
+                    entry = load_file(kind, path, expected_id=file_id)
+                    if key in entry.aliases:
+                        # A user's file with the same id replaces the shipped one.
+                        return find_entry(kind, entry.id) if directory != directories[0] else entry
+    return load_catalog(kind, extra_files).get(name)

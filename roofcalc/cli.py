@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from enum import IntEnum
-from pathlib import Path
 
 import click
 
@@ -74,7 +73,7 @@ def cli() -> None:
     """
 
 
-def _lookup(kind: str, name: str | None, file: Path | None):
+def _lookup(kind: str, name: str | None, file: str | None):
     """Return the catalog entry `name`, or the entry in `file` when no name is given."""
     from roofcalc import catalog
 
@@ -82,15 +81,14 @@ def _lookup(kind: str, name: str | None, file: Path | None):
         return None
     if name is None:
         return catalog.load_file(kind, file)
-    extra = (file,) if file is not None else ()
-    return catalog.load_catalog(kind, extra).get(name)
+    return catalog.find_entry(kind, name, (file,) if file is not None else ())
 
 
 @cli.command()
 @click.option("--model", "-m", "model_id", metavar="ID", help="Model id or alias from `roofcalc models list`.")
-@click.option("--model-file", type=click.Path(dir_okay=False, path_type=Path), help="Model TOML file; used when --model is not given.")
+@click.option("--model-file", type=click.Path(dir_okay=False), help="Model TOML file; used when --model is not given.")
 @click.option("--hardware", "-a", "hardware_id", metavar="ID", help="Accelerator id or alias from `roofcalc hardware list`.")
-@click.option("--hardware-file", type=click.Path(dir_okay=False, path_type=Path), help="Accelerator TOML file; used when --hardware is not given.")
+@click.option("--hardware-file", type=click.Path(dir_okay=False), help="Accelerator TOML file; used when --hardware is not given.")
 @click.option("--gpus", "-n", type=click.IntRange(min=1), default=1, show_default=True, help="Accelerators acting as one device (tensor parallel).")
 @click.option("--batch", "-b", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences decoded together in one step.")
 @click.option("--context", "-s", type=TOKENS, default="4096", show_default=True, help="Tokens of context each sequence holds; K = 1024.")
@@ -177,7 +175,7 @@ def models() -> None:
     """List and show the models in the catalog."""
 
 
-def _catalog_or_fail(kind: str, file: Path | None):
+def _catalog_or_fail(kind: str, file: str | None):
     from roofcalc import catalog
 
     try:
@@ -186,7 +184,7 @@ def _catalog_or_fail(kind: str, file: Path | None):
         fail(error)
 
 
-def _list_command(kind: str, file: Path | None, output_format: str) -> None:
+def _list_command(kind: str, file: str | None, output_format: str) -> None:
     from roofcalc import render
 
     entries = _catalog_or_fail(kind, file).all()
@@ -200,7 +198,7 @@ def _list_command(kind: str, file: Path | None, output_format: str) -> None:
         render.print_records_table(columns, [row(entry) for entry in entries])
 
 
-def _show_command(kind: str, name: str, file: Path | None, output_format: str) -> None:
+def _show_command(kind: str, name: str, file: str | None, output_format: str) -> None:
     from roofcalc import render
 
     try:
@@ -218,7 +216,7 @@ FILE_OPTION_HELP = "Extra TOML file to add to the catalog."
 
 
 @hardware.command("list")
-@click.option("--hardware-file", type=click.Path(dir_okay=False, path_type=Path), help=FILE_OPTION_HELP)
+@click.option("--hardware-file", type=click.Path(dir_okay=False), help=FILE_OPTION_HELP)
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True, help="Output format.")
 def hardware_list(hardware_file, output_format) -> None:
     """List every accelerator: memory, bandwidth, dense FLOP/s and price.
@@ -232,7 +230,7 @@ def hardware_list(hardware_file, output_format) -> None:
 
 @hardware.command("show")
 @click.argument("hardware_id", metavar="ID")
-@click.option("--hardware-file", type=click.Path(dir_okay=False, path_type=Path), help=FILE_OPTION_HELP)
+@click.option("--hardware-file", type=click.Path(dir_okay=False), help=FILE_OPTION_HELP)
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True, help="Output format.")
 def hardware_show(hardware_id, hardware_file, output_format) -> None:
     """Show one accelerator with every figure and its source.
@@ -245,7 +243,7 @@ def hardware_show(hardware_id, hardware_file, output_format) -> None:
 
 
 @models.command("list")
-@click.option("--model-file", type=click.Path(dir_okay=False, path_type=Path), help=FILE_OPTION_HELP)
+@click.option("--model-file", type=click.Path(dir_okay=False), help=FILE_OPTION_HELP)
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True, help="Output format.")
 def models_list(model_file, output_format) -> None:
     """List every model: parameters, layers, KV cache per token and context.
@@ -259,7 +257,7 @@ def models_list(model_file, output_format) -> None:
 
 @models.command("show")
 @click.argument("model_id", metavar="ID")
-@click.option("--model-file", type=click.Path(dir_okay=False, path_type=Path), help=FILE_OPTION_HELP)
+@click.option("--model-file", type=click.Path(dir_okay=False), help=FILE_OPTION_HELP)
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True, help="Output format.")
 def models_show(model_id, model_file, output_format) -> None:
     """Show one model with every figure and its source.

@@ -17,7 +17,7 @@ can evaluate a whole grid.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -25,8 +25,7 @@ MEMORY = "memory"
 COMPUTE = "compute"
 
 
-@dataclass(frozen=True)
-class System:
+class System(NamedTuple):
     """A group of identical accelerators treated as one device."""
 
     num_accelerators: int
@@ -57,8 +56,7 @@ class System:
         return self.num_accelerators * self.memory_capacity_bytes * (1.0 - self.memory_reserve)
 
 
-@dataclass(frozen=True)
-class Workload:
+class Workload(NamedTuple):
     """A model reduced to the numbers one decode step needs, at chosen data types.
 
     The weights a step reads split into a shared part, read every step, and a routed
@@ -121,8 +119,7 @@ def attention_flops(workload: Workload, batch, context_tokens):
     return np.asarray(batch, dtype=float) * context_tokens * workload.attention_flops_per_token_pair
 
 
-@dataclass(frozen=True)
-class KernelTime:
+class KernelTime(NamedTuple):
     """Time of one kernel under the roofline: the longer of its memory and compute time."""
 
     memory_time_s: object
@@ -142,8 +139,7 @@ def roofline_time(bytes_moved, flops, system: System) -> KernelTime:
     return KernelTime(memory_time, compute_time, np.maximum(memory_time, compute_time), bound)
 
 
-@dataclass(frozen=True)
-class DecodeStep:
+class DecodeStep(NamedTuple):
     """One decode step of `batch` sequences, each holding `context_tokens` of context."""
 
     weight_bytes_read: object
@@ -292,8 +288,7 @@ def energy_per_token_j(system: System, seconds_per_token):
     return system.num_accelerators * system.power_w * seconds_per_token
 
 
-@dataclass(frozen=True)
-class Prefill:
+class Prefill(NamedTuple):
     """Prefill of one prompt: its cost, its time and the price of input tokens at full load."""
 
     prompt_tokens: int

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 
 from roofcalc.specs import Hardware, Model
 
@@ -160,12 +159,12 @@ def print_calc_table(result: dict, file=None) -> None:
 
 def hardware_record(hardware: Hardware) -> dict:
     """Return an accelerator entry as a JSON-ready dict in SI units."""
-    return asdict(hardware)
+    return hardware._asdict()
 
 
 def model_record(model: Model) -> dict:
     """Return a model entry as a JSON-ready dict, with the derived per-token figures."""
-    record = asdict(model)
+    record = model._asdict()
     record["read_params"] = model.read_params
     record["active_params_per_token"] = model.active_params_per_token
     record["kv_cache_elements_per_token"] = model.kv_elements
@@ -232,6 +231,6 @@ def detail_rows(record: dict) -> list[list[str]]:
         else:
             text = str(value)
         rows.append([key, text])
-    for key, source in record.get("sources", {}).items():
+    for key, source in (record.get("sources") or {}).items():
         rows.append([f"source: {key}", source])
     return rows

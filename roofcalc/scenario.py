@@ -7,7 +7,7 @@ null. It does no I/O beyond what the catalog objects already hold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from roofcalc import dtypes
 from roofcalc.errors import InvalidQuantity, MissingInputError
@@ -18,8 +18,7 @@ DEFAULT_MEMORY_RESERVE = 0.1  # vLLM's default gpu_memory_utilization is 0.9
 DEFAULT_CONTEXT_TOKENS = 4096
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """What the user asked for: catalog entries, scenario options and raw-number overrides in SI units."""
 
     model: Model | None = None
@@ -46,16 +45,15 @@ class Request:
     explicit: frozenset[str] = frozenset()
 
 
-@dataclass
-class Scenario:
+class Scenario(NamedTuple):
     """A request resolved into the model's inputs, with provenance, warnings and null reasons."""
 
     request: Request
     system: System
     workload: Workload
-    inputs: dict[str, dict] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    null_reasons: dict[str, str] = field(default_factory=dict)
+    inputs: dict[str, dict]  # input name -> {"value": ..., "source": ...}
+    warnings: list[str]
+    null_reasons: dict[str, str]  # result group -> why it is null
     memory_known: bool = True
     model_label: str = "model"
     hardware_label: str = "accelerator"
@@ -210,6 +208,7 @@ def resolve(request: Request) -> Scenario:
         request=request,
         system=system,
         workload=workload,
+        inputs={},
         warnings=warnings,
         null_reasons=null_reasons,
         memory_known=memory is not None,

@@ -1,12 +1,15 @@
-"""Accelerator and model specifications as frozen dataclasses in SI units."""
+"""Accelerator and model specifications as immutable records in SI units.
+
+The records are NamedTuples rather than dataclasses because defining a dataclass costs
+about a millisecond at import, and a one-off `calc` should start nearly as fast as Python.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Hardware:
+class Hardware(NamedTuple):
     """One accelerator, with each figure per accelerator."""
 
     id: str
@@ -24,12 +27,11 @@ class Hardware:
     memory_type: str | None = None
     aliases: tuple[str, ...] = ()
     notes: str | None = None
-    sources: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] | None = None  # value group -> document
     origin: str = ""  # the file the entry was read from, or "command line"
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(NamedTuple):
     """One language model's parameters and attention dimensions."""
 
     id: str
@@ -56,7 +58,7 @@ class Model:
     kv_elements_per_token: float | None = None
     aliases: tuple[str, ...] = ()
     notes: str | None = None
-    sources: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] | None = None
     origin: str = ""
 
     @property

@@ -9,8 +9,8 @@ import pytest
 from roofcalc import catalog
 from roofcalc.errors import CatalogError, NotFoundError
 
-HARDWARE_FILES = sorted(catalog.shipped_directory(catalog.HARDWARE).glob("*.toml"))
-MODEL_FILES = sorted(catalog.shipped_directory(catalog.MODELS).glob("*.toml"))
+HARDWARE_FILES = sorted(Path(catalog.shipped_directory(catalog.HARDWARE)).glob("*.toml"))
+MODEL_FILES = sorted(Path(catalog.shipped_directory(catalog.MODELS)).glob("*.toml"))
 
 REQUIRED_HARDWARE = [
     "a100-40gb-sxm", "a100-80gb-sxm", "h100-sxm", "h100-pcie", "h100-nvl", "h200", "b200", "b300", "gb200",
