@@ -224,3 +224,36 @@ def test_models_list_and_show():
     unknown = run("models", "show", "gpt-5")
     assert unknown.exit_code == 1
     assert "unknown model 'gpt-5'" in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    ("batch", "kv_dtype", "gib"),
+    [(1, "bf16", 0.3125), (16, "bf16", 5.0), (32, "bf16", 10.0), (64, "bf16", 20.0),
+     (1, "int8", 0.15625), (16, "int8", 2.5), (32, "int8", 5.0), (64, "int8", 10.0)],
+)
+def test_llama2_70b_kv_databricks_table(batch, kv_dtype, gib):
+    # Databricks, "LLM Inference Performance Engineering", KV-cache table for Llama-2-70B at
+    # 1,024 tokens: batch × 1,024 × 128 × 80 × 2 × 2 bytes × 8 KV heads = 0.3125 GiB per
+    # sequence at 16 bits (printed ".312"), 5, 10 and 20 GiB at batch 16, 32, 64; int8 halves it.
+    data = run_json("calc", "-m", "llama-2-70b", "-a", "h100", "-n", "4", "--batch", str(batch),
+                    "--context", "1024", "--kv-dtype", kv_dtype)
+    assert data["kv_bytes_read_per_step"] == gib * 2**30
+
+
+def test_llama2_7b_kv_nvidia_example():
+    # NVIDIA, "Mastering LLM Techniques: Inference Optimization": Llama 2 7B at 16 bits and
+    # 4,096 tokens holds 1 × 4096 × 2 × 32 × 4096 × 2 bytes ≈ 2 GB of KV cache (2 GiB exactly).
+    data = run_json("calc", "-m", "llama-2-7b", "-a", "a100-80gb-sxm", "--context", "4096")
+    assert data["kv_cache_bytes_per_sequence"] == 2_147_483_648
+
+
+def test_h100_ridge_point_catalog():
+    # 989.4 TFLOP/s dense bf16 ÷ 3.35 TB/s = 295.3 for a dense bf16 model; the sparse
+    # 1,979 figure would wrongly give 591.
+    data = run_json("calc", "-m", "llama-3.1-8b", "-a", "h100")
+    assert data["crossover_batch"] == pytest.approx(295.34, abs=0.01)
+
+
+def test_moe_crossover_far_above_dense():
+    data = run_json("calc", "-m", "qwen3-30b-a3b", "-a", "h100")
+    assert data["crossover_batch"] > 5 * 295.34
