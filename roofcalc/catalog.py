@@ -19,7 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-from roofcalc.errors import CatalogError, NotFoundError
+from roofcalc.errors import CatalogError, NotFoundError, RoofcalcError
 from roofcalc.specs import Hardware, Model
 
 HARDWARE = "hardware"
@@ -89,9 +89,26 @@ MODEL_KEYS = {
     "vocab_size": Key("int"),
     "max_context_tokens": Key("int"),
     "kv_elements_per_token": Key("number"),
+    "default_weight_dtype": Key("str"),
+    "unquantized_params": Key("number", positive=False),
+    "first_dense_layers": Key("int", positive=False),
+    "moe_layer_interval": Key("int"),
+    "shared_expert_intermediate_size": Key("int"),
+    "attention_bias": Key("bool"),
+    "qk_norm": Key("bool"),
+    "norms_per_layer": Key("int", positive=False),
+    "kv_lora_rank": Key("int"),
+    "qk_rope_head_dim": Key("int"),
+    "qk_nope_head_dim": Key("int"),
+    "v_head_dim": Key("int"),
+    "q_lora_rank": Key("int"),
+    "sliding_window_tokens": Key("int"),
+    "sliding_window_layers": Key("int"),
+    "attention_chunked": Key("bool"),
     "notes": Key("str"),
     "sources": Key("str_table", required=True),
 }
+MLA_KEYS = ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim")
 MODEL_SOURCES = {
     "params": ("total_params",),
     "architecture": ("num_layers", "hidden_size", "num_attention_heads", "num_kv_heads", "head_dim", "num_experts"),
@@ -252,10 +269,37 @@ def model_from_dict(data: dict, path: str, expected_id: str | None = None) -> Mo
     heads, kv_heads = data.get("num_attention_heads"), data.get("num_kv_heads")
     if heads is not None and kv_heads is not None and heads % kv_heads != 0:
         raise _fail(path, "num_kv_heads", f"{kv_heads} does not divide num_attention_heads {heads}", "check both head counts in the model's config.json")
-    dims = ("num_layers", "num_attention_heads", "num_kv_heads", "head_dim")
+    is_mla = any(key in data for key in MLA_KEYS)
+    if is_mla:
+        dims = ("num_layers", "num_attention_heads", *MLA_KEYS)
+    else:
+        dims = ("num_layers", "num_attention_heads", "num_kv_heads", "head_dim")
+    if is_mla and not all(key in data for key in MLA_KEYS):
+        missing = next(key for key in MLA_KEYS if key not in data)
+        raise _fail(path, missing, "missing: multi-head latent attention needs all four MLA widths", f"give {', '.join(MLA_KEYS)}")
     if "kv_elements_per_token" not in data and not all(key in data for key in dims):
         missing = next(key for key in dims if key not in data)
         raise _fail(path, missing, "missing: the KV cache cannot be sized", f"give {', '.join(dims)}, or kv_elements_per_token")
+
+    window, windowed = data.get("sliding_window_tokens"), data.get("sliding_window_layers")
+    if (window is None) != (windowed is None):
+        key = "sliding_window_layers" if windowed is None else "sliding_window_tokens"
+        raise _fail(path, key, "missing: a window needs both its size and its layer count", "give sliding_window_tokens and sliding_window_layers")
+    layers = data.get("num_layers")
+    if windowed is not None and layers is not None and windowed > layers:
+        raise _fail(path, "sliding_window_layers", f"{windowed} exceeds num_layers {layers}", "count only the windowed layers")
+    if layers is not None and data.get("first_dense_layers", 0) >= layers:
+        raise _fail(path, "first_dense_layers", f"{data['first_dense_layers']} leaves no MoE layer of {layers}", "count only the leading dense layers")
+    dtype = data.get("default_weight_dtype")
+    if dtype is not None:
+        from roofcalc import dtypes
+
+        try:
+            dtypes.normalize(dtype)
+        except RoofcalcError as error:
+            raise _fail(path, "default_weight_dtype", error.message, error.hint) from None
+    if data.get("unquantized_params", 0) > total:
+        raise _fail(path, "unquantized_params", f"{data['unquantized_params']:g} exceeds total_params {total:g}", "count only the parameters kept at bf16")
 
     return Model(
         id=data["id"],
@@ -280,6 +324,22 @@ def model_from_dict(data: dict, path: str, expected_id: str | None = None) -> Mo
         vocab_size=data.get("vocab_size"),
         max_context_tokens=data.get("max_context_tokens"),
         kv_elements_per_token=data.get("kv_elements_per_token"),
+        default_weight_dtype=data.get("default_weight_dtype", "bf16"),
+        unquantized_params=float(data.get("unquantized_params", 0)),
+        first_dense_layers=data.get("first_dense_layers", 0),
+        moe_layer_interval=data.get("moe_layer_interval", 1),
+        shared_expert_intermediate_size=data.get("shared_expert_intermediate_size"),
+        attention_bias=data.get("attention_bias", False),
+        qk_norm=data.get("qk_norm", False),
+        norms_per_layer=data.get("norms_per_layer", 2),
+        kv_lora_rank=data.get("kv_lora_rank"),
+        qk_rope_head_dim=data.get("qk_rope_head_dim"),
+        qk_nope_head_dim=data.get("qk_nope_head_dim"),
+        v_head_dim=data.get("v_head_dim"),
+        q_lora_rank=data.get("q_lora_rank"),
+        sliding_window_tokens=window,
+        sliding_window_layers=windowed or 0,
+        attention_chunked=data.get("attention_chunked", False),
         aliases=tuple(alias.lower() for alias in data.get("aliases", ())),
         notes=data.get("notes"),
         sources=dict(data["sources"]),

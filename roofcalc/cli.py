@@ -48,6 +48,22 @@ PRICE = Quantity(units.parse_number, "price")
 POWER = Quantity(units.parse_number, "power")
 EFFICIENCY = Quantity(units.parse_number, "efficiency", maximum=1.0)
 RESERVE = Quantity(units.parse_number, "memory reserve", allow_zero=True, maximum=0.99)
+
+
+class WeightFormat(click.ParamType):
+    """A weight data type: a plain type, a block-scaled format or a grouped integer format."""
+
+    name = "dtype"
+
+    def convert(self, value, param, ctx):
+        try:
+            return dtypes.normalize(value)
+        except InvalidQuantity as error:
+            self.fail(str(error), param, ctx)
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "[" + "|".join(dtypes.WEIGHT_FORMATS) + "|int4-gN]"
+
 FORMATS = click.Choice(["table", "json"])
 
 
@@ -87,15 +103,18 @@ def _lookup(kind: str, name: str | None, file: str | None):
 @cli.command()
 @click.option("--model", "-m", "model_id", metavar="ID", help="Model id or alias from `roofcalc models list`.")
 @click.option("--model-file", type=click.Path(dir_okay=False), help="Model TOML file; used when --model is not given.")
+@click.option("--model-config", type=click.Path(dir_okay=False), help="Hugging Face config.json of the model, read from disk.")
 @click.option("--hardware", "-a", "hardware_id", metavar="ID", help="Accelerator id or alias from `roofcalc hardware list`.")
 @click.option("--hardware-file", type=click.Path(dir_okay=False), help="Accelerator TOML file; used when --hardware is not given.")
 @click.option("--gpus", "-n", type=click.IntRange(min=1), default=1, show_default=True, help="Accelerators acting as one device (tensor parallel).")
 @click.option("--batch", "-b", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences decoded together in one step.")
 @click.option("--context", "-s", type=TOKENS, default="4096", show_default=True, help="Tokens of context each sequence holds; K = 1024.")
 @click.option("--prompt-tokens", type=TOKENS, help="Prompt length for prefill and time to first token. [default: the context]")
-@click.option("--weight-dtype", type=click.Choice(dtypes.STORAGE_DTYPES), default="bf16", show_default=True, help="Data type of the weights.")
-@click.option("--kv-dtype", type=click.Choice(dtypes.STORAGE_DTYPES), default="bf16", show_default=True, help="Data type of the KV cache.")
+@click.option("--output-tokens", type=TOKENS, help="Tokens generated per request; decode then averages over the growing context after the prompt.")
+@click.option("--weight-dtype", type=WeightFormat(), help="Data type of the weights, block scales included. [default: the model's released type, else bf16]")
+@click.option("--kv-dtype", type=click.Choice(dtypes.KV_DTYPES), default="bf16", show_default=True, help="Data type of the KV cache.")
 @click.option("--compute-dtype", type=click.Choice(dtypes.COMPUTE_DTYPES), default="bf16", show_default=True, help="Data type of the matrix multiplies; picks the peak FLOP/s.")
+@click.option("--emulate-as", type=click.Choice(dtypes.COMPUTE_DTYPES), help="Run a compute type the accelerator lacks at this type's peak FLOP/s.")
 @click.option("--mbu", type=EFFICIENCY, help="Achieved share of peak memory bandwidth, 0 to 1. [default: 1, ideal]")
 @click.option("--mfu", type=EFFICIENCY, help="Achieved share of peak FLOP/s, 0 to 1. [default: 1, ideal]")
 @click.option("--memory-reserve", type=RESERVE, help="Share of memory kept free for activations and the runtime. [default: 0.1]")
@@ -109,8 +128,8 @@ def _lookup(kind: str, name: str | None, file: str | None):
 @click.option("--tdp", type=POWER, help="Board power per accelerator in watts.")
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True, help="Output format.")
 @click.pass_context
-def calc(ctx: click.Context, model_id, model_file, hardware_id, hardware_file, gpus, batch, context, prompt_tokens,
-         weight_dtype, kv_dtype, compute_dtype, mbu, mfu, memory_reserve, bandwidth, flops, memory, params,
+def calc(ctx: click.Context, model_id, model_file, model_config, hardware_id, hardware_file, gpus, batch, context, prompt_tokens,
+         output_tokens, weight_dtype, kv_dtype, compute_dtype, emulate_as, mbu, mfu, memory_reserve, bandwidth, flops, memory, params,
          active_params, kv_bytes_per_token, price, tdp, output_format) -> None:
     """Estimate one decode step: latency, throughput, capacity and price.
 
@@ -131,16 +150,24 @@ def calc(ctx: click.Context, model_id, model_file, hardware_id, hardware_file, g
         if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
     )
     try:
+        if model_config is not None:
+            from roofcalc import hfconfig
+
+            model = hfconfig.load_model_config(model_config)
+        else:
+            model = _lookup(catalog.MODELS, model_id, model_file)
         request = scenario.Request(
-            model=_lookup(catalog.MODELS, model_id, model_file),
+            model=model,
             hardware=_lookup(catalog.HARDWARE, hardware_id, hardware_file),
             num_accelerators=gpus,
             batch=batch,
             context_tokens=context,
             prompt_tokens=prompt_tokens,
+            output_tokens=output_tokens,
             weight_dtype=weight_dtype,
             kv_dtype=kv_dtype,
             compute_dtype=compute_dtype,
+            emulate_as=emulate_as,
             mbu=mbu,
             mfu=mfu,
             memory_reserve=memory_reserve,
@@ -267,6 +294,48 @@ def models_show(model_id, model_file, output_format) -> None:
       roofcalc models show llama-3.1-70b
     """
     _show_command("models", model_id, model_file, output_format)
+
+
+@models.command("import")
+@click.argument("config_path", metavar="PATH", type=click.Path(dir_okay=False))
+@click.option("--id", "model_id", help="Catalog id for the model. [default: the folder name of PATH]")
+@click.option("--save", is_flag=True, help="Write the file into the user catalog instead of printing it.")
+@click.option("--force", is_flag=True, help="With --save, replace an existing user file of the same id.")
+def models_import(config_path, model_id, save, force) -> None:
+    """Convert a Hugging Face config.json into a model TOML file.
+
+    The file is read from disk; nothing is downloaded. Parameter counts are
+    recomputed from the dimensions. The TOML goes to stdout, or with --save into
+    $XDG_CONFIG_HOME/roofcalc/models/ID.toml.
+
+    \b
+    Example:
+      roofcalc models import ./Qwen3-32B/config.json --id qwen3-32b-local --save
+    """
+    import os
+
+    from roofcalc import catalog, hfconfig
+
+    try:
+        table = hfconfig.model_table(hfconfig.read_config(config_path), config_path, model_id)
+        catalog.model_from_dict(table, config_path)
+    except RoofcalcError as error:
+        fail(error)
+    text = hfconfig.to_toml(table)
+    if not save:
+        click.echo(text, nl=False)
+        return
+    directory = catalog.user_directory(catalog.MODELS)
+    target = os.path.join(directory, f"{table['id']}.toml")
+    if os.path.exists(target) and not force:
+        fail(RoofcalcError(f"{target} already exists", hint="pass --force to replace it, or choose another --id"))
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        fail(RoofcalcError(f"cannot write {target}: {error.strerror}", hint="check the folder's permissions or set XDG_CONFIG_HOME"))
+    click.echo(f"saved {table['id']} to {target}", err=True)
 
 
 def main() -> None:

@@ -56,6 +56,20 @@ class System(NamedTuple):
         return self.num_accelerators * self.memory_capacity_bytes * (1.0 - self.memory_reserve)
 
 
+class AttentionGroup(NamedTuple):
+    """Layers that cache the same number of tokens: all of the context, or a window of it."""
+
+    window_tokens: float | None  # None: full attention over the whole context
+    kv_bytes_per_token: float  # KV cache of one token, summed over the group's layers
+    flops_per_token_pair: float  # decode FLOPs of one query against one cached token, summed over layers
+    prefill_flops_per_token_pair: float  # the same in prefill, where MLA runs without absorption
+
+
+def full_attention(kv_bytes_per_token: float, flops_per_token_pair: float) -> tuple[AttentionGroup, ...]:
+    """Return the attention of a model whose every layer caches the whole context."""
+    return (AttentionGroup(None, kv_bytes_per_token, flops_per_token_pair, flops_per_token_pair),)
+
+
 class Workload(NamedTuple):
     """A model reduced to the numbers one decode step needs, at chosen data types.
 
@@ -69,12 +83,51 @@ class Workload(NamedTuple):
     routed_weight_bytes: float  # read in proportion to expert coverage
     routed_fraction: float  # share of routed weights one token uses, k/E
     active_params: float  # parameters multiplied per token, input embedding excluded
-    kv_bytes_per_token: float  # KV cache one token of context holds
-    attention_flops_per_token_pair: float  # FLOPs for one query token against one cached token
+    attention: tuple[AttentionGroup, ...]  # layer groups by how much context they cache
 
     @property
     def is_sparse(self) -> bool:
         return self.routed_weight_bytes > 0 and self.routed_fraction < 1.0
+
+    @property
+    def kv_bytes_per_token_unwindowed(self) -> float:
+        """KV bytes per token if every layer cached the whole context."""
+        return sum(group.kv_bytes_per_token for group in self.attention)
+
+
+def attended_tokens(context_tokens, window_tokens: float | None, generated_tokens=0):
+    """Return the mean cached tokens one query attends to in a layer with `window_tokens`.
+
+    Without generation this is `min(S, W)`, or `S` for full attention. Over a
+    generation of `G` tokens after a context of `S`, the step that produces token `t`
+    attends to `S + t − 1` tokens, so the mean is that of `min(s, W)` for `s` from `S`
+    to `S + G − 1`, in closed form: `S + (G − 1)/2` when no window caps it.
+    """
+    context = np.asarray(context_tokens, dtype=float)
+    generated = np.asarray(generated_tokens, dtype=float)
+    if not np.any(generated > 0):
+        return context if window_tokens is None else np.minimum(context, window_tokens)
+    steps = np.maximum(generated, 1.0)
+    last = context + steps - 1.0
+    if window_tokens is None:
+        return (context + last) / 2.0
+    return capped_sum(context, last, window_tokens) / steps
+
+
+def capped_sum(first, last, cap: float):
+    """Return `Σ min(s, cap)` for integers `s` from `first` to `last`, in closed form."""
+    first = np.asarray(first, dtype=float)
+    last = np.asarray(last, dtype=float)
+    below_last = np.minimum(last, cap)
+    below = np.where(below_last >= first, (first + below_last) * (below_last - first + 1.0) / 2.0, 0.0)
+    above = np.maximum(last - np.maximum(first - 1.0, cap), 0.0) * cap
+    return below + above
+
+
+def kv_cache_bytes_per_sequence(workload: Workload, context_tokens):
+    """Return the KV cache one sequence of `S` tokens holds: `Σ kv_bytes × min(S, W)` over layer groups."""
+    return sum(group.kv_bytes_per_token * attended_tokens(context_tokens, group.window_tokens)
+               for group in workload.attention)
 
 
 def expert_coverage(batch, routed_fraction: float):
@@ -99,9 +152,15 @@ def weight_bytes_read(workload: Workload, batch):
     return workload.shared_weight_bytes + workload.routed_weight_bytes * coverage
 
 
-def kv_bytes_read(workload: Workload, batch, context_tokens):
-    """Return the KV-cache bytes one decode step reads: `B × S × kv_bytes_per_token`."""
-    return np.asarray(batch, dtype=float) * context_tokens * workload.kv_bytes_per_token
+def kv_bytes_read(workload: Workload, batch, context_tokens, generated_tokens=0):
+    """Return the KV-cache bytes one decode step reads: `B × Σ kv_bytes × attended tokens`.
+
+    Without windows this is `B × S × kv_bytes_per_token`; a windowed layer reads at
+    most its window.
+    """
+    per_sequence = sum(group.kv_bytes_per_token * attended_tokens(context_tokens, group.window_tokens, generated_tokens)
+                       for group in workload.attention)
+    return np.asarray(batch, dtype=float) * per_sequence
 
 
 def linear_flops(workload: Workload, batch):
@@ -109,14 +168,16 @@ def linear_flops(workload: Workload, batch):
     return 2.0 * np.asarray(batch, dtype=float) * workload.active_params
 
 
-def attention_flops(workload: Workload, batch, context_tokens):
-    """Return the attention FLOPs of one decode step: `B × S × 4 × L × H × d_head`.
+def attention_flops(workload: Workload, batch, context_tokens, generated_tokens=0):
+    """Return the attention FLOPs of one decode step: `B × Σ flops_per_pair × attended tokens`.
 
-    `4 × L × H × d_head` is `attention_flops_per_token_pair`: two FLOPs per multiply-add
-    for the scores `q·k` and again for the weighted sum of values, in every layer and
-    query head.
+    For standard attention without windows this is `B × S × 4 × L × H × d_head`: two
+    FLOPs per multiply-add for the scores `q·k` and again for the weighted sum of
+    values, in every layer and query head.
     """
-    return np.asarray(batch, dtype=float) * context_tokens * workload.attention_flops_per_token_pair
+    per_sequence = sum(group.flops_per_token_pair * attended_tokens(context_tokens, group.window_tokens, generated_tokens)
+                       for group in workload.attention)
+    return np.asarray(batch, dtype=float) * per_sequence
 
 
 class KernelTime(NamedTuple):
@@ -154,17 +215,20 @@ class DecodeStep(NamedTuple):
     bound: object  # the resource that limits the larger share of the step
 
 
-def decode_step(workload: Workload, system: System, batch, context_tokens) -> DecodeStep:
-    """Evaluate one decode step.
+def decode_step(workload: Workload, system: System, batch, context_tokens, generated_tokens=0) -> DecodeStep:
+    """Evaluate one decode step, or the mean step over a generation of `generated_tokens`.
 
     Step latency = linear time + attention time, where each part is the roofline time
     of its own bytes and FLOPs (`roofline_time`). `bound` is "memory" when the parts
-    limited by memory take at least as long as the parts limited by compute.
+    limited by memory take at least as long as the parts limited by compute. With
+    `generated_tokens` > 0 the KV terms use the mean context over the generation
+    (`attended_tokens`), which is exact for the bytes and FLOPs; the max in each
+    roofline time makes the step at the mean context a close estimate of the mean step.
     """
     weights = weight_bytes_read(workload, batch)
-    kv = kv_bytes_read(workload, batch, context_tokens)
+    kv = kv_bytes_read(workload, batch, context_tokens, generated_tokens)
     lin_flops = linear_flops(workload, batch)
-    attn_flops = attention_flops(workload, batch, context_tokens)
+    attn_flops = attention_flops(workload, batch, context_tokens, generated_tokens)
     linear = roofline_time(weights, lin_flops, system)
     attention = roofline_time(kv, attn_flops, system)
 
@@ -227,33 +291,34 @@ def crossover_batch(workload: Workload, system: System) -> float | None:
 
 
 def attention_arithmetic_intensity(workload: Workload) -> float:
-    """Return the FLOPs per byte of decode attention: `4·L·H·d / (2·L·KV·d·bytes)`.
+    """Return the FLOPs per byte of decode attention.
 
-    That is `2 × (H / KV) / bytes_per_element`, or the query heads per KV head at
-    16-bit. Attention is compute-bound only when this exceeds the accelerator's
-    FLOP/s per byte/s, which grouped-query models rarely reach.
+    For standard attention, `4·L·H·d / (2·L·KV·d·bytes)` = `2 × (H / KV) / bytes_per_element`:
+    the query heads per KV head at 16-bit. Attention is compute-bound only when this
+    exceeds the accelerator's FLOP/s per byte/s, which grouped-query models rarely
+    reach; MLA, with 128 heads sharing one latent, comes close.
     """
-    return workload.attention_flops_per_token_pair / workload.kv_bytes_per_token
+    flops = sum(group.flops_per_token_pair for group in workload.attention)
+    return flops / workload.kv_bytes_per_token_unwindowed
 
 
 def max_batch(workload: Workload, system: System, context_tokens) -> object:
     """Return the most sequences whose KV cache fits beside the weights.
 
-    Formula: `floor((N × capacity × (1 − reserve) − weight bytes) / (S × kv_bytes_per_token))`.
-    Negative when the weights alone do not fit (see `min_accelerators_for_weights`).
+    Formula: `floor((N × capacity × (1 − reserve) − weight bytes) / KV per sequence)`,
+    where the KV cache per sequence is `S × kv_bytes_per_token` without windows. Negative when the weights alone do not fit (see `min_accelerators_for_weights`).
     """
     free = system.usable_memory_bytes - workload.resident_weight_bytes
-    per_sequence = np.asarray(context_tokens, dtype=float) * workload.kv_bytes_per_token
-    return np.floor(free / per_sequence)
+    return np.floor(free / kv_cache_bytes_per_sequence(workload, context_tokens))
 
 
 def min_accelerators(workload: Workload, system: System, context_tokens: float, sequences: int = 0) -> int:
     """Return the fewest accelerators whose usable memory holds the weights and `sequences` KV caches.
 
-    Formula: `ceil((weights + sequences × S × kv) / (capacity × (1 − reserve)))`.
+    Formula: `ceil((weights + sequences × KV per sequence) / (capacity × (1 − reserve)))`.
     """
     per_accelerator = system.memory_capacity_bytes * (1.0 - system.memory_reserve)
-    needed = workload.resident_weight_bytes + sequences * context_tokens * workload.kv_bytes_per_token
+    needed = workload.resident_weight_bytes + sequences * float(kv_cache_bytes_per_sequence(workload, context_tokens))
     return max(1, math.ceil(needed / per_accelerator))
 
 
@@ -306,19 +371,23 @@ def prefill(workload: Workload, system: System, prompt_tokens: int) -> Prefill:
     """Evaluate the prefill of one prompt of `P` tokens.
 
     FLOPs: `2 × P × P_active` for the linear layers plus, with causal masking,
-    `4·L·H·d × P(P + 1)/2` for attention (query `i` attends to `i` positions).
-    Bytes: the weights the `P` tokens touch (`weight_bytes_read` at batch `P`) plus the
-    KV cache written, `P × kv_bytes_per_token`. Time to first token is the roofline time
-    of the linear part plus that of the attention part.
+    `4·L·H·d × P(P + 1)/2` for attention (query `i` attends to `i` positions, or to at
+    most `W` in a windowed layer). Bytes: the weights the `P` tokens touch
+    (`weight_bytes_read` at batch `P`) plus the KV cache written. Time to first token is
+    the roofline time of the linear part plus that of the attention part.
 
     The price per million input tokens assumes prefill runs compute-bound at full
     batch: `price_per_hour / 3600 × FLOPs_per_token / (peak × MFU) × 10^6`, where
-    `FLOPs_per_token = 2 × P_active + 4·L·H·d × (P + 1)/2`; the accelerator count cancels.
+    `FLOPs_per_token = 2 × P_active + 4·L·H·d × (P + 1)/2` without windows; the
+    accelerator count cancels.
     """
     weights = float(weight_bytes_read(workload, prompt_tokens))
-    kv_written = prompt_tokens * workload.kv_bytes_per_token
+    kv_written = float(kv_cache_bytes_per_sequence(workload, prompt_tokens))
     lin_flops = 2.0 * prompt_tokens * workload.active_params
-    attn_flops = workload.attention_flops_per_token_pair * prompt_tokens * (prompt_tokens + 1) / 2.0
+    attn_flops = float(sum(
+        group.prefill_flops_per_token_pair * capped_sum(1, prompt_tokens, group.window_tokens or prompt_tokens)
+        for group in workload.attention
+    ))
     flops_per_token = (lin_flops + attn_flops) / prompt_tokens
 
     ttft = None

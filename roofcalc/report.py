@@ -46,27 +46,33 @@ def calculate(scenario: Scenario) -> dict:
     """Evaluate one decode step, capacity, cost and prefill for `scenario`."""
     check_fit(scenario)
     request, system, workload = scenario.request, scenario.system, scenario.workload
-    batch, context = request.batch, request.context_tokens
+    batch = request.batch
+    prompt = request.prompt_tokens if request.prompt_tokens is not None else request.context_tokens
+    generated = request.output_tokens or 0
+    # Over a generation, decode starts at the prompt and the cache grows a token a step;
+    # memory must hold the cache at its largest, prompt + output.
+    context = prompt if generated else request.context_tokens
+    peak_context = context + generated
     warnings = list(scenario.warnings)
     null_reasons = {}
     compute_reason = scenario.null_reasons.get("compute")
 
-    step = roofline.decode_step(workload, system, batch, context)
+    step = roofline.decode_step(workload, system, batch, context, generated)
     crossover = roofline.crossover_batch(workload, system)
     step_latency = _number(step.step_latency_s)
 
     max_batch = None
     min_for_one = None
     if scenario.memory_known:
-        max_batch = int(roofline.max_batch(workload, system, context))
-        min_for_one = roofline.min_accelerators(workload, system, context, sequences=1)
+        max_batch = int(roofline.max_batch(workload, system, peak_context))
+        min_for_one = roofline.min_accelerators(workload, system, peak_context, sequences=1)
         if max_batch < 1:
             warnings.append(
-                f"not even one sequence of {context} tokens fits beside the weights; "
+                f"not even one sequence of {peak_context} tokens fits beside the weights; "
                 f"{min_for_one} × {scenario.hardware_label} would hold one"
             )
         elif batch > max_batch:
-            warnings.append(f"batch {batch} exceeds the max batch of {max_batch} that fits in memory at {context} tokens of context")
+            warnings.append(f"batch {batch} exceeds the max batch of {max_batch} that fits in memory at {peak_context} tokens of context")
     else:
         null_reasons["max_batch"] = scenario.null_reasons["capacity"]
 
@@ -87,7 +93,6 @@ def calculate(scenario: Scenario) -> dict:
                     "energy_per_output_token_j", "time_to_first_token_s", "price_per_million_input_tokens_usd"):
             null_reasons[key] = compute_reason
 
-    prompt = request.prompt_tokens if request.prompt_tokens is not None else context
     prefill = roofline.prefill(workload, system, prompt)
     if prefill.price_per_million_input_tokens_usd is None and "price_per_million_input_tokens_usd" not in null_reasons:
         null_reasons["price_per_million_input_tokens_usd"] = scenario.null_reasons["price"]
@@ -99,14 +104,27 @@ def calculate(scenario: Scenario) -> dict:
             f"attention over the KV cache is compute-bound here: {intensity:.0f} FLOPs per byte exceeds the accelerator's ridge point"
         )
 
-    kv_per_sequence = context * workload.kv_bytes_per_token
+    kv_per_sequence = float(roofline.kv_cache_bytes_per_sequence(workload, peak_context))
     memory_used = workload.resident_weight_bytes + batch * kv_per_sequence
+    windowed = [group for group in workload.attention if group.window_tokens is not None]
+    mean_context = None
+    if generated:
+        mean_context = context + (generated - 1) / 2.0
+        warnings.append(
+            f"decode figures are means over {generated} output tokens after a {context}-token prompt, "
+            f"at a mean context of {mean_context:g} tokens"
+        )
     return {
         "schema_version": SCHEMA_VERSION,
         "inputs": scenario.inputs,
         "weight_bytes": workload.resident_weight_bytes,
-        "kv_cache_bytes_per_token": workload.kv_bytes_per_token,
+        "kv_cache_bytes_per_token": kv_per_sequence / peak_context,
+        "kv_cache_bytes_per_token_unwindowed": workload.kv_bytes_per_token_unwindowed,
         "kv_cache_bytes_per_sequence": kv_per_sequence,
+        "kv_cache_context_tokens": peak_context,
+        "windowed_layers": scenario.windowed_layers,
+        "window_tokens": windowed[0].window_tokens if windowed else None,
+        "mean_context_tokens": mean_context,
         "weight_bytes_read_per_step": _number(step.weight_bytes_read),
         "kv_bytes_read_per_step": _number(step.kv_bytes_read),
         "flops_per_step": _number(step.linear_flops + step.attention_flops),

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from roofcalc import dtypes
 from roofcalc.errors import InvalidQuantity, MissingInputError
-from roofcalc.model import System, Workload
+from roofcalc.model import AttentionGroup, System, Workload, full_attention
 from roofcalc.specs import Hardware, Model
 
 DEFAULT_MEMORY_RESERVE = 0.1  # vLLM's default gpu_memory_utilization is 0.9
@@ -27,9 +27,11 @@ class Request(NamedTuple):
     batch: int = 1
     context_tokens: int = DEFAULT_CONTEXT_TOKENS
     prompt_tokens: int | None = None
-    weight_dtype: str = dtypes.DEFAULT_DTYPE
+    output_tokens: int | None = None  # with prompt_tokens: decode over a generation
+    weight_dtype: str | None = None  # None: the model's released data type, else bf16
     kv_dtype: str = dtypes.DEFAULT_DTYPE
     compute_dtype: str = dtypes.DEFAULT_DTYPE
+    emulate_as: str | None = None  # compute type whose peak FLOP/s stand in for a missing one
     mbu: float | None = None
     mfu: float | None = None
     memory_reserve: float | None = None
@@ -55,6 +57,7 @@ class Scenario(NamedTuple):
     warnings: list[str]
     null_reasons: dict[str, str]  # result group -> why it is null
     memory_known: bool = True
+    windowed_layers: int = 0
     model_label: str = "model"
     hardware_label: str = "accelerator"
 
@@ -101,6 +104,40 @@ def split_weights(read_params: float, active_params: float, num_experts: int | N
     return read_params, 0.0, 1.0
 
 
+def _attention_groups(request: Request, model: Model | None, kv_element_bytes: float, warnings: list[str]):
+    """Return the model's attention layer groups at the KV data type, and the source of their sizes."""
+    if request.kv_bytes_per_token is not None:
+        if "--kv-dtype" in request.explicit:
+            warnings.append("--kv-bytes-per-token is given, so --kv-dtype does not change the KV-cache size")
+        kv_bytes, source = request.kv_bytes_per_token, "option --kv-bytes-per-token"
+    elif model is not None and model.has_attention_dims:
+        per_layer_kv = model.kv_elements_per_layer * kv_element_bytes
+        flops = model.attention_flops_per_layer_pair
+        prefill = model.prefill_attention_flops_per_layer_pair
+        windowed = model.sliding_window_layers
+        full = model.num_layers - windowed
+        groups = []
+        if full:
+            groups.append(AttentionGroup(None, full * per_layer_kv, full * flops, full * prefill))
+        if windowed:
+            groups.append(AttentionGroup(model.sliding_window_tokens, windowed * per_layer_kv, windowed * flops, windowed * prefill))
+        kind = "MLA latent" if model.is_mla else "K and V"
+        source = f"model {model.id}: {kind}, {model.kv_elements_per_layer:g} elements per layer × {kv_element_bytes:g} B ({request.kv_dtype})"
+        return tuple(groups), source
+    elif model is not None and model.kv_elements is not None:
+        kv_bytes, source = model.kv_elements * kv_element_bytes, f"model {model.id}: {model.kv_elements:g} elements × {kv_element_bytes:g} B ({request.kv_dtype})"
+    else:
+        raise MissingInputError("no KV-cache size given", hint="pass --model ID, or --kv-bytes-per-token such as 320KiB")
+
+    if model is not None and model.attention_flops_per_token_pair is not None:
+        flops = model.attention_flops_per_token_pair
+    else:
+        # 4·L·H·d equals 2 × (2·L·KV·d) when there are as many query heads as KV heads.
+        flops = 2.0 * kv_bytes / kv_element_bytes
+        warnings.append("the model has no attention dimensions, so attention FLOPs assume one query head per KV head")
+    return full_attention(kv_bytes, flops), source
+
+
 def resolve(request: Request) -> Scenario:
     """Resolve `request` into a System and a Workload, recording where each input came from."""
     model, hardware = request.model, request.hardware
@@ -126,10 +163,14 @@ def resolve(request: Request) -> Scenario:
         table = hardware.dense_flops_per_s
         if request.compute_dtype in table:
             flops, flops_source = table[request.compute_dtype], hw_source
+        elif request.emulate_as is not None and request.emulate_as in table:
+            flops, flops_source = table[request.emulate_as], f"{hw_source}: {request.compute_dtype} emulated at {request.emulate_as}"
+            warnings.append(f"{hardware.id} has no {request.compute_dtype} units, so compute runs at its {request.emulate_as} peak")
         elif table:
+            supported = ", ".join(d for d in dtypes.COMPUTE_DTYPES if d in table)
             raise MissingInputError(
                 f"{hardware.id} has no dense {request.compute_dtype} FLOP/s figure: the part does not support it or its vendor publishes none",
-                hint=f"choose --compute-dtype from {', '.join(d for d in dtypes.COMPUTE_DTYPES if d in table)}, or pass --flops",
+                hint=f"choose --compute-dtype from {supported}, emulate it with --emulate-as {supported.split(',')[0]}, or pass --flops",
             )
     if flops is None:
         where = hardware.id if hardware else "the accelerator"
@@ -161,7 +202,13 @@ def resolve(request: Request) -> Scenario:
     )
 
     # Model side.
-    weight_bytes = dtypes.bytes_per_element(request.weight_dtype)
+    if request.weight_dtype is not None:
+        weight_dtype, weight_dtype_source = request.weight_dtype, "option --weight-dtype"
+    elif model is not None:
+        weight_dtype, weight_dtype_source = model.default_weight_dtype, f"{model_source}: released weights"
+    else:
+        weight_dtype, weight_dtype_source = dtypes.DEFAULT_DTYPE, "default"
+    weight_bytes = dtypes.bytes_per_element(weight_dtype)
     kv_element_bytes = dtypes.bytes_per_element(request.kv_dtype)
     total, total_source = _pick(request.total_params, "--params", model and model.total_params, model_source)
     if total is None:
@@ -180,28 +227,20 @@ def resolve(request: Request) -> Scenario:
     per_token = model.experts_per_token if model else None
     shared, routed, fraction = split_weights(read, active, experts, per_token)
 
-    kv_bytes, kv_source = _pick(request.kv_bytes_per_token, "--kv-bytes-per-token", None, None)
-    if kv_bytes is None and model is not None and model.kv_elements is not None:
-        kv_bytes, kv_source = model.kv_elements * kv_element_bytes, f"{model_source}: {model.kv_elements:g} elements × {kv_element_bytes:g} B ({request.kv_dtype})"
-    if kv_bytes is None:
-        raise MissingInputError("no KV-cache size given", hint="pass --model ID, or --kv-bytes-per-token such as 320KiB")
-    if request.kv_bytes_per_token is not None and "--kv-dtype" in explicit:
-        warnings.append("--kv-bytes-per-token is given, so --kv-dtype does not change the KV-cache size")
+    attention, kv_source = _attention_groups(request, model, kv_element_bytes, warnings)
 
-    attention_pair = model.attention_flops_per_token_pair if model else None
-    if attention_pair is None:
-        # 4·L·H·d equals 2 × (2·L·KV·d) when there are as many query heads as KV heads.
-        attention_pair = 2.0 * kv_bytes / kv_element_bytes
-        warnings.append("the model has no attention dimensions, so attention FLOPs assume one query head per KV head")
-
+    # Parameters the released checkpoint keeps at bf16 (attention, router, embeddings)
+    # stay at bf16; they belong to the input embedding first, then to the shared weights.
+    unquantized = model.unquantized_params if model is not None and request.total_params is None else 0.0
+    unquantized_read = min(max(unquantized - embedding, 0.0), shared) if unquantized else 0.0
+    extra_bytes = dtypes.bytes_per_element("bf16") - weight_bytes
     workload = Workload(
-        resident_weight_bytes=total * weight_bytes,
-        shared_weight_bytes=shared * weight_bytes,
+        resident_weight_bytes=total * weight_bytes + unquantized * extra_bytes,
+        shared_weight_bytes=shared * weight_bytes + unquantized_read * extra_bytes,
         routed_weight_bytes=routed * weight_bytes,
         routed_fraction=fraction,
         active_params=active,
-        kv_bytes_per_token=kv_bytes,
-        attention_flops_per_token_pair=attention_pair,
+        attention=attention,
     )
 
     scenario = Scenario(
@@ -212,6 +251,7 @@ def resolve(request: Request) -> Scenario:
         warnings=warnings,
         null_reasons=null_reasons,
         memory_known=memory is not None,
+        windowed_layers=model.sliding_window_layers if model and request.kv_bytes_per_token is None else 0,
         model_label=model.id if model else "model",
         hardware_label=hardware.id if hardware else "accelerator",
     )
@@ -223,7 +263,8 @@ def resolve(request: Request) -> Scenario:
     record("context_tokens", request.context_tokens, origin("--context"))
     prompt = request.prompt_tokens if request.prompt_tokens is not None else request.context_tokens
     record("prompt_tokens", prompt, "option --prompt-tokens" if request.prompt_tokens is not None else "default: the context")
-    record("weight_dtype", request.weight_dtype, origin("--weight-dtype"))
+    record("output_tokens", request.output_tokens, "option --output-tokens" if request.output_tokens is not None else "none: one step at the context")
+    record("weight_dtype", weight_dtype, weight_dtype_source)
     record("kv_dtype", request.kv_dtype, origin("--kv-dtype"))
     record("compute_dtype", request.compute_dtype, origin("--compute-dtype"))
     record("memory_bandwidth_bytes_per_s", bandwidth, bandwidth_source)
@@ -235,8 +276,9 @@ def resolve(request: Request) -> Scenario:
     record("total_params", total, total_source)
     record("embedding_params", embedding, model_source or "none")
     record("active_params", active, active_source)
-    record("bytes_per_weight", weight_bytes, f"weight dtype {request.weight_dtype}")
-    record("kv_cache_bytes_per_token", kv_bytes, kv_source)
+    record("bytes_per_weight", weight_bytes, f"weight dtype {weight_dtype}, block scales included")
+    record("unquantized_params", unquantized, model_source or "none")
+    record("kv_cache_bytes_per_token_unwindowed", workload.kv_bytes_per_token_unwindowed, kv_source)
     record("mbu", mbu, origin("--mbu") if request.mbu is not None else "default: ideal roofline")
     record("mfu", mfu, origin("--mfu") if request.mfu is not None else "default: ideal roofline")
     record("memory_reserve", reserve, origin("--memory-reserve") if request.memory_reserve is not None else "default")

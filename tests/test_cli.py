@@ -156,7 +156,7 @@ def test_unsupported_compute_dtype():
         (["--context", "4.3K"], "whole number of tokens"),
         (["--mbu", "1.5"], "at most 1"),
         (["--price", "cheap"], "does not start with a number"),
-        (["--weight-dtype", "fp3"], "'fp3' is not one of"),
+        (["--weight-dtype", "fp3"], "unknown data type 'fp3'"),
     ],
     ids=["no-unit", "bad-unit", "negative", "nan", "float-batch", "zero-batch", "negative-gpus", "fraction-tokens",
          "mbu-above-one", "price-text", "dtype"],

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from roofcalc import model as roofline
-from roofcalc.model import System, Workload
+from roofcalc.model import AttentionGroup, System, Workload, full_attention
 
 
 def dense(weight_bytes, active_params, kv_bytes_per_token=0.0, attention_pair=0.0, resident=None):
@@ -19,8 +19,7 @@ def dense(weight_bytes, active_params, kv_bytes_per_token=0.0, attention_pair=0.
         routed_weight_bytes=0.0,
         routed_fraction=1.0,
         active_params=active_params,
-        kv_bytes_per_token=kv_bytes_per_token,
-        attention_flops_per_token_pair=attention_pair,
+        attention=full_attention(kv_bytes_per_token, attention_pair),
     )
 
 

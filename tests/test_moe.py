@@ -3,7 +3,7 @@
 import pytest
 
 from roofcalc import model as roofline
-from roofcalc.model import System, Workload
+from roofcalc.model import AttentionGroup, System, Workload, full_attention
 from roofcalc.scenario import split_weights
 
 H100 = System(num_accelerators=1, memory_bandwidth_bytes_per_s=3.35e12, memory_capacity_bytes=80e9,
@@ -15,8 +15,8 @@ def mixtral_like():
     # 12.75e9 active, 2 of 8 experts per token.
     shared, routed, fraction = split_weights(46.57e9, 12.75e9, 8, 2)
     return Workload(resident_weight_bytes=2 * 46.70e9, shared_weight_bytes=2 * shared, routed_weight_bytes=2 * routed,
-                    routed_fraction=fraction, active_params=12.75e9, kv_bytes_per_token=131_072,
-                    attention_flops_per_token_pair=4 * 32 * 32 * 128)
+                    routed_fraction=fraction, active_params=12.75e9,
+                    attention=full_attention(131_072, 4 * 32 * 32 * 128))
 
 
 def test_split_weights_mixtral():

@@ -2,17 +2,31 @@
 
 import math
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from roofcalc import model as roofline
-from roofcalc.model import System, Workload
+from roofcalc.model import AttentionGroup, System, Workload, full_attention
 from roofcalc.scenario import split_weights
 
 params = st.floats(min_value=1e8, max_value=2e12)
 fractions = st.floats(min_value=0.01, max_value=1.0)
 batches = st.integers(min_value=1, max_value=100_000)
 contexts = st.integers(min_value=1, max_value=1_000_000)
+
+
+@st.composite
+def attention_groups(draw):
+    """Full attention, optionally with a group of windowed layers beside it."""
+    kv = draw(st.floats(min_value=1e3, max_value=2e6))
+    flops = draw(st.floats(min_value=1e3, max_value=1e7))
+    groups = [AttentionGroup(None, kv, flops, flops)]
+    if draw(st.booleans()):
+        window = draw(st.integers(min_value=1, max_value=10_000))
+        share = draw(st.floats(min_value=0.1, max_value=5.0))
+        groups.append(AttentionGroup(window, kv * share, flops * share, flops * share))
+    return tuple(groups)
 
 
 @st.composite
@@ -33,8 +47,7 @@ def workloads(draw):
         routed_weight_bytes=routed * bytes_per_weight,
         routed_fraction=fraction,
         active_params=total * active_share,
-        kv_bytes_per_token=draw(st.floats(min_value=1e3, max_value=2e6)),
-        attention_flops_per_token_pair=draw(st.floats(min_value=1e3, max_value=1e7)),
+        attention=draw(attention_groups()),
     )
 
 
@@ -88,9 +101,10 @@ def test_throughput_below_compute_roofline(workload, system, batch, context):
 def test_max_batch_never_overfills_memory(workload, system, context):
     fitting = roofline.max_batch(workload, system, context)
     assume(fitting >= 0)
-    used = workload.resident_weight_bytes + fitting * context * workload.kv_bytes_per_token
+    per_sequence = float(roofline.kv_cache_bytes_per_sequence(workload, context))
+    used = workload.resident_weight_bytes + fitting * per_sequence
     assert used <= system.usable_memory_bytes * (1 + 1e-12)
-    one_more = workload.resident_weight_bytes + (fitting + 1) * context * workload.kv_bytes_per_token
+    one_more = workload.resident_weight_bytes + (fitting + 1) * per_sequence
     assert one_more > system.usable_memory_bytes * (1 - 1e-12)
 
 
@@ -111,3 +125,11 @@ def test_weight_read_between_active_and_all(workload, batch):
     at_one = float(roofline.weight_bytes_read(workload, 1))
     everything = workload.shared_weight_bytes + workload.routed_weight_bytes
     assert at_one * (1 - 1e-12) <= read <= everything * (1 + 1e-12)
+
+
+@given(contexts, st.integers(min_value=1, max_value=2_000), st.one_of(st.none(), st.integers(min_value=1, max_value=50_000)))
+def test_attended_tokens_closed_form(context, generated, window):
+    # The closed form equals the mean of min(s, W) over the steps s = S .. S + G − 1.
+    steps = range(context, context + generated)
+    expected = sum(min(s, window) if window else s for s in steps) / generated
+    assert float(roofline.attended_tokens(context, window, generated)) == pytest.approx(expected, rel=1e-12)
