@@ -33,9 +33,8 @@ def check_fit(scenario: Scenario) -> None:
     if not scenario.memory_known or workload.resident_weight_bytes <= system.usable_memory_bytes:
         return
     needed = roofline.min_accelerators(workload, system, scenario.request.context_tokens)
-    request = scenario.request
     raise DoesNotFitError(
-        f"{scenario.model_label} weights ({_gigabytes(workload.resident_weight_bytes)} at {request.weight_dtype}) do not fit in "
+        f"{scenario.model_label} weights ({_gigabytes(workload.resident_weight_bytes)} at {scenario.inputs['weight_dtype']['value']}) do not fit in "
         f"{system.num_accelerators} × {scenario.hardware_label} ({_gigabytes(system.usable_memory_bytes)} usable "
         f"after the {system.memory_reserve:.0%} reserve)",
         hint=f"use --gpus {needed} or more, a smaller --weight-dtype, or a lower --memory-reserve",

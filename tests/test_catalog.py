@@ -35,6 +35,20 @@ def test_shipped_model_validates(path):
     assert entry.kv_elements is not None, path
 
 
+@pytest.mark.parametrize("path", MODEL_FILES, ids=lambda path: path.stem)
+def test_recomputed_params_within_one_percent(path):
+    # The count from the file's own dimensions must agree with its total_params, which
+    # each file compares with the publisher's figure in a comment.
+    from roofcalc import params
+
+    model = catalog.load_file(catalog.MODELS, path)
+    count = params.count_params(model)
+    assert count is not None, "the file lacks the dimensions to recount its parameters"
+    assert count.total == pytest.approx(model.total_params, rel=0.01)
+    if model.active_params is not None:
+        assert count.active == pytest.approx(model.active_params, rel=0.01)
+
+
 def test_required_entries_present():
     hardware = catalog.load_catalog(catalog.HARDWARE)
     models = catalog.load_catalog(catalog.MODELS)
