@@ -354,17 +354,20 @@ def energy_per_token_j(system: System, seconds_per_token):
 
 
 class Prefill(NamedTuple):
-    """Prefill of one prompt: its cost, its time and the price of input tokens at full load."""
+    """Prefill of one prompt: its cost, its time and the price of input tokens at full load.
 
-    prompt_tokens: int
-    flops: float
-    linear_flops: float
-    attention_flops: float
-    bytes_moved: float  # weights read plus KV cache written
-    time_to_first_token_s: float | None
-    bound: str | None
-    flops_per_token: float
-    price_per_million_input_tokens_usd: float | None
+    Fields are scalars or arrays, following the prompt lengths given.
+    """
+
+    prompt_tokens: object
+    flops: object
+    linear_flops: object
+    attention_flops: object
+    bytes_moved: object  # weights read plus KV cache written
+    time_to_first_token_s: object  # None when the FLOP/s are unknown
+    bound: object
+    flops_per_token: object
+    price_per_million_input_tokens_usd: object
 
 
 def prefill(workload: Workload, system: System, prompt_tokens: int) -> Prefill:
@@ -381,13 +384,15 @@ def prefill(workload: Workload, system: System, prompt_tokens: int) -> Prefill:
     `FLOPs_per_token = 2 × P_active + 4·L·H·d × (P + 1)/2` without windows; the
     accelerator count cancels.
     """
-    weights = float(weight_bytes_read(workload, prompt_tokens))
-    kv_written = float(kv_cache_bytes_per_sequence(workload, prompt_tokens))
+    prompt_tokens = np.asarray(prompt_tokens, dtype=float)
+    weights = weight_bytes_read(workload, prompt_tokens)
+    kv_written = kv_cache_bytes_per_sequence(workload, prompt_tokens)
     lin_flops = 2.0 * prompt_tokens * workload.active_params
-    attn_flops = float(sum(
-        group.prefill_flops_per_token_pair * capped_sum(1, prompt_tokens, group.window_tokens or prompt_tokens)
+    attn_flops = sum(
+        group.prefill_flops_per_token_pair
+        * capped_sum(1, prompt_tokens, prompt_tokens if group.window_tokens is None else group.window_tokens)
         for group in workload.attention
-    ))
+    )
     flops_per_token = (lin_flops + attn_flops) / prompt_tokens
 
     ttft = None
@@ -396,8 +401,8 @@ def prefill(workload: Workload, system: System, prompt_tokens: int) -> Prefill:
     if system.effective_flops_per_s is not None:
         linear = roofline_time(weights, lin_flops, system)
         attention = roofline_time(kv_written, attn_flops, system)
-        ttft = float(linear.time_s + attention.time_s)
-        bound = str(dominant_bound(linear, attention))
+        ttft = linear.time_s + attention.time_s
+        bound = dominant_bound(linear, attention)
         seconds_per_token = flops_per_token / system.effective_flops_per_s
         price = price_per_million_tokens_usd(system, seconds_per_token)
     return Prefill(
