@@ -25,10 +25,14 @@ class ExitCode(IntEnum):
 class Quantity(click.ParamType):
     """A click parameter type that parses a number with a unit through `roofcalc.units`."""
 
-    def __init__(self, parser, name: str, **options) -> None:
+    def __init__(self, parser, name: str, metavar: str, **options) -> None:
         self.parser = parser
         self.name = name
+        self.metavar = metavar
         self.options = options
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return self.metavar
 
     def convert(self, value, param, ctx):
         if not isinstance(value, str):
@@ -39,15 +43,15 @@ class Quantity(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
-BYTES = Quantity(units.parse_bytes, "size")
-BANDWIDTH = Quantity(units.parse_bandwidth, "bandwidth")
-FLOPS = Quantity(units.parse_flops, "compute rate")
-COUNT = Quantity(units.parse_count, "parameter count")
-TOKENS = Quantity(units.parse_tokens, "token count")
-PRICE = Quantity(units.parse_number, "price")
-POWER = Quantity(units.parse_number, "power")
-EFFICIENCY = Quantity(units.parse_number, "efficiency", maximum=1.0)
-RESERVE = Quantity(units.parse_number, "memory reserve", allow_zero=True, maximum=0.99)
+BYTES = Quantity(units.parse_bytes, "size", "SIZE")
+BANDWIDTH = Quantity(units.parse_bandwidth, "bandwidth", "RATE")
+FLOPS = Quantity(units.parse_flops, "compute rate", "FLOPS")
+COUNT = Quantity(units.parse_count, "parameter count", "COUNT")
+TOKENS = Quantity(units.parse_tokens, "token count", "TOKENS")
+PRICE = Quantity(units.parse_number, "price", "USD")
+POWER = Quantity(units.parse_number, "power", "WATTS")
+EFFICIENCY = Quantity(units.parse_number, "efficiency", "SHARE", maximum=1.0)
+RESERVE = Quantity(units.parse_number, "memory reserve", "SHARE", allow_zero=True, maximum=0.99)
 
 
 class WeightFormat(click.ParamType):
@@ -78,7 +82,33 @@ def emit_warnings(warnings: list[str]) -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A click group whose larger commands are imported only when run.
+
+    A one-off `calc` should start about as fast as Python itself, so the grid commands
+    and their options are defined in roofcalc.cli_views and loaded on demand.
+    """
+
+    lazy_commands = {
+        "sweep": "roofcalc.cli_views:sweep",
+        "compare": "roofcalc.cli_views:compare",
+        "tiers": "roofcalc.cli_views:tiers",
+        "load": "roofcalc.cli_views:load",
+    }
+
+    def list_commands(self, ctx):
+        return sorted([*super().list_commands(ctx), *self.lazy_commands])
+
+    def get_command(self, ctx, name):
+        if name in self.lazy_commands:
+            import importlib
+
+            module, attribute = self.lazy_commands[name].split(":")
+            return getattr(importlib.import_module(module), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="roofcalc")
 def cli() -> None:
     """Closed-form roofline estimates of LLM inference latency, throughput and price.
@@ -100,37 +130,109 @@ def _lookup(kind: str, name: str | None, file: str | None):
     return catalog.find_entry(kind, name, (file,) if file is not None else ())
 
 
+def apply_options(options):
+    """Return a decorator that adds `options` to a command, in the order listed."""
+
+    def decorate(function):
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+MODEL_OPTIONS = [
+    click.option("--model", "-m", "model_id", metavar="ID", help="Model id or alias from `roofcalc models list`."),
+    click.option("--model-file", type=click.Path(dir_okay=False), help="Model TOML file; used when --model is not given."),
+    click.option("--model-config", type=click.Path(dir_okay=False), help="Hugging Face config.json of the model, read from disk."),
+    click.option("--params", type=COUNT, help="Total parameters, such as 70B."),
+    click.option("--active-params", type=COUNT, help="Parameters used per token, such as 13B (mixture of experts)."),
+    click.option("--kv-bytes-per-token", type=BYTES, help="KV-cache size of one token, such as 320KiB."),
+]
+HARDWARE_OPTIONS = [
+    click.option("--hardware", "-a", "hardware_id", metavar="ID", help="Accelerator id or alias from `roofcalc hardware list`."),
+    click.option("--hardware-file", type=click.Path(dir_okay=False), help="Accelerator TOML file; used when --hardware is not given."),
+]
+HARDWARE_OVERRIDES = [
+    click.option("--bandwidth", type=BANDWIDTH, help="Memory bandwidth per accelerator, such as 3.35TB/s."),
+    click.option("--flops", type=FLOPS, help="Dense peak per accelerator at the compute type, such as 989TFLOPS."),
+    click.option("--memory", type=BYTES, help="Memory per accelerator, such as 80GB or 80GiB."),
+    click.option("--price", type=PRICE, help="Price in USD per accelerator-hour."),
+    click.option("--tdp", type=POWER, help="Board power per accelerator in watts."),
+]
+SCENARIO_OPTIONS = [
+    click.option("--gpus", "-n", type=click.IntRange(min=1), default=1, show_default=True, help="Accelerators acting as one device (tensor parallel)."),
+    click.option("--context", "-s", type=TOKENS, default="4096", show_default=True, help="Tokens of context each sequence holds; K = 1024."),
+    click.option("--prompt-tokens", type=TOKENS, help="Prompt length for prefill and time to first token. [default: the context]"),
+    click.option("--output-tokens", type=TOKENS, help="Tokens generated per request; decode then averages over the growing context after the prompt."),
+    click.option("--weight-dtype", type=WeightFormat(), help="Data type of the weights, block scales included. [default: the model's released type, else bf16]"),
+    click.option("--kv-dtype", type=click.Choice(dtypes.KV_DTYPES), default="bf16", show_default=True, help="Data type of the KV cache."),
+    click.option("--compute-dtype", type=click.Choice(dtypes.COMPUTE_DTYPES), default="bf16", show_default=True, help="Data type of the matrix multiplies; picks the peak FLOP/s."),
+    click.option("--emulate-as", type=click.Choice(dtypes.COMPUTE_DTYPES), help="Run a compute type the accelerator lacks at this type's peak FLOP/s."),
+    click.option("--mbu", type=EFFICIENCY, help="Achieved share of peak memory bandwidth, 0 to 1. [default: 1, ideal]"),
+    click.option("--mfu", type=EFFICIENCY, help="Achieved share of peak FLOP/s, 0 to 1. [default: 1, ideal]"),
+    click.option("--memory-reserve", type=RESERVE, help="Share of memory kept free for activations and the runtime. [default: 0.1]"),
+]
+
+
+def explicit_options(ctx: click.Context) -> frozenset[str]:
+    """Return the options the user gave, as `--name` strings, for provenance."""
+    return frozenset(
+        f"--{name.replace('_', '-')}" for name in ctx.params
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    )
+
+
+def load_model(params: dict):
+    """Return the model named by --model-config, --model or --model-file, or None."""
+    from roofcalc import catalog
+
+    if params.get("model_config") is not None:
+        from roofcalc import hfconfig
+
+        return hfconfig.load_model_config(params["model_config"])
+    return _lookup(catalog.MODELS, params.get("model_id"), params.get("model_file"))
+
+
+def build_request(ctx: click.Context, params: dict, **overrides):
+    """Build a scenario Request from a command's parameters; `overrides` replace fields."""
+    from roofcalc import catalog, scenario
+
+    fields = dict(
+        model=load_model(params),
+        hardware=_lookup(catalog.HARDWARE, params.get("hardware_id"), params.get("hardware_file")),
+        num_accelerators=params.get("gpus", 1),
+        batch=params.get("batch", 1),
+        context_tokens=params["context"],
+        prompt_tokens=params.get("prompt_tokens"),
+        output_tokens=params.get("output_tokens"),
+        weight_dtype=params.get("weight_dtype"),
+        kv_dtype=params["kv_dtype"],
+        compute_dtype=params["compute_dtype"],
+        emulate_as=params.get("emulate_as"),
+        mbu=params.get("mbu"),
+        mfu=params.get("mfu"),
+        memory_reserve=params.get("memory_reserve"),
+        bandwidth_bytes_per_s=params.get("bandwidth"),
+        flops_per_s=params.get("flops"),
+        memory_bytes=params.get("memory"),
+        total_params=params.get("params"),
+        active_params=params.get("active_params"),
+        kv_bytes_per_token=params.get("kv_bytes_per_token"),
+        price_usd_per_hour=params.get("price"),
+        tdp_w=params.get("tdp"),
+        explicit=explicit_options(ctx),
+    )
+    fields.update(overrides)
+    return scenario.Request(**fields)
+
+
 @cli.command()
-@click.option("--model", "-m", "model_id", metavar="ID", help="Model id or alias from `roofcalc models list`.")
-@click.option("--model-file", type=click.Path(dir_okay=False), help="Model TOML file; used when --model is not given.")
-@click.option("--model-config", type=click.Path(dir_okay=False), help="Hugging Face config.json of the model, read from disk.")
-@click.option("--hardware", "-a", "hardware_id", metavar="ID", help="Accelerator id or alias from `roofcalc hardware list`.")
-@click.option("--hardware-file", type=click.Path(dir_okay=False), help="Accelerator TOML file; used when --hardware is not given.")
-@click.option("--gpus", "-n", type=click.IntRange(min=1), default=1, show_default=True, help="Accelerators acting as one device (tensor parallel).")
+@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS)
 @click.option("--batch", "-b", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences decoded together in one step.")
-@click.option("--context", "-s", type=TOKENS, default="4096", show_default=True, help="Tokens of context each sequence holds; K = 1024.")
-@click.option("--prompt-tokens", type=TOKENS, help="Prompt length for prefill and time to first token. [default: the context]")
-@click.option("--output-tokens", type=TOKENS, help="Tokens generated per request; decode then averages over the growing context after the prompt.")
-@click.option("--weight-dtype", type=WeightFormat(), help="Data type of the weights, block scales included. [default: the model's released type, else bf16]")
-@click.option("--kv-dtype", type=click.Choice(dtypes.KV_DTYPES), default="bf16", show_default=True, help="Data type of the KV cache.")
-@click.option("--compute-dtype", type=click.Choice(dtypes.COMPUTE_DTYPES), default="bf16", show_default=True, help="Data type of the matrix multiplies; picks the peak FLOP/s.")
-@click.option("--emulate-as", type=click.Choice(dtypes.COMPUTE_DTYPES), help="Run a compute type the accelerator lacks at this type's peak FLOP/s.")
-@click.option("--mbu", type=EFFICIENCY, help="Achieved share of peak memory bandwidth, 0 to 1. [default: 1, ideal]")
-@click.option("--mfu", type=EFFICIENCY, help="Achieved share of peak FLOP/s, 0 to 1. [default: 1, ideal]")
-@click.option("--memory-reserve", type=RESERVE, help="Share of memory kept free for activations and the runtime. [default: 0.1]")
-@click.option("--bandwidth", type=BANDWIDTH, help="Memory bandwidth per accelerator, such as 3.35TB/s.")
-@click.option("--flops", type=FLOPS, help="Dense peak per accelerator at the compute type, such as 989TFLOPS.")
-@click.option("--memory", type=BYTES, help="Memory per accelerator, such as 80GB or 80GiB.")
-@click.option("--params", type=COUNT, help="Total parameters, such as 70B.")
-@click.option("--active-params", type=COUNT, help="Parameters used per token, such as 13B (mixture of experts).")
-@click.option("--kv-bytes-per-token", type=BYTES, help="KV-cache size of one token, such as 320KiB.")
-@click.option("--price", type=PRICE, help="Price in USD per accelerator-hour.")
-@click.option("--tdp", type=POWER, help="Board power per accelerator in watts.")
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True, help="Output format.")
 @click.pass_context
-def calc(ctx: click.Context, model_id, model_file, model_config, hardware_id, hardware_file, gpus, batch, context, prompt_tokens,
-         output_tokens, weight_dtype, kv_dtype, compute_dtype, emulate_as, mbu, mfu, memory_reserve, bandwidth, flops, memory, params,
-         active_params, kv_bytes_per_token, price, tdp, output_format) -> None:
+def calc(ctx: click.Context, output_format: str, **params) -> None:
     """Estimate one decode step: latency, throughput, capacity and price.
 
     Give a model and an accelerator from the catalogs, or raw numbers with units,
@@ -140,48 +242,13 @@ def calc(ctx: click.Context, model_id, model_file, model_config, hardware_id, ha
     Examples:
       roofcalc calc --model llama-3.1-70b --hardware h100-sxm --gpus 8 --batch 64
       roofcalc calc --bandwidth 3.35TB/s --flops 989TFLOPS --memory 80GB \\
-        --params 70B --kv-bytes-per-token 320KiB --batch 64 --context 4096
+        --params 70B --kv-bytes-per-token 320KiB --batch 64 --context 4096 --gpus 4
     """
-    from roofcalc import catalog, report, scenario
+    from roofcalc import report, scenario
     from roofcalc.render import print_calc_table, to_json
 
-    explicit = frozenset(
-        f"--{name.replace('_', '-')}" for name in ctx.params
-        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
-    )
     try:
-        if model_config is not None:
-            from roofcalc import hfconfig
-
-            model = hfconfig.load_model_config(model_config)
-        else:
-            model = _lookup(catalog.MODELS, model_id, model_file)
-        request = scenario.Request(
-            model=model,
-            hardware=_lookup(catalog.HARDWARE, hardware_id, hardware_file),
-            num_accelerators=gpus,
-            batch=batch,
-            context_tokens=context,
-            prompt_tokens=prompt_tokens,
-            output_tokens=output_tokens,
-            weight_dtype=weight_dtype,
-            kv_dtype=kv_dtype,
-            compute_dtype=compute_dtype,
-            emulate_as=emulate_as,
-            mbu=mbu,
-            mfu=mfu,
-            memory_reserve=memory_reserve,
-            bandwidth_bytes_per_s=bandwidth,
-            flops_per_s=flops,
-            memory_bytes=memory,
-            total_params=params,
-            active_params=active_params,
-            kv_bytes_per_token=kv_bytes_per_token,
-            price_usd_per_hour=price,
-            tdp_w=tdp,
-            explicit=explicit,
-        )
-        result = report.calculate(scenario.resolve(request))
+        result = report.calculate(scenario.resolve(build_request(ctx, params)))
     except RoofcalcError as error:
         fail(error)
 
