@@ -1,0 +1,428 @@
+"""The grid commands: sweep, compare, tiers and load. Loaded lazily by roofcalc.cli."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import click
+
+from roofcalc import units
+from roofcalc.cli import (
+    HARDWARE_OPTIONS, HARDWARE_OVERRIDES, MODEL_OPTIONS, PRICE, SCENARIO_OPTIONS, apply_options,
+    build_request, emit_warnings, fail,
+)
+from roofcalc.errors import InvalidQuantity, RoofcalcError
+
+ROW_FORMATS = click.Choice(["table", "json", "ndjson", "csv"])
+
+
+class Series(click.ParamType):
+    """A list of values or ranges: `1,8,64`, `1..512` (doubling) or `1..64:8` (steps of 8)."""
+
+    def __init__(self, parser, name: str) -> None:
+        self.parser = parser
+        self.name = name
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "LIST"
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse_series(value, self.parser, self.name)
+        except InvalidQuantity as error:
+            self.fail(str(error), param, ctx)
+
+
+def parse_series(text: str, parser, what: str) -> list[int]:
+    """Parse `1,8,64`, `A..B` (A, 2A, 4A, … and B) or `A..B:S` (A to B in steps of S) into sorted values."""
+    values: set[int] = set()
+    for item in text.split(","):
+        item = item.strip()
+        if ".." not in item:
+            values.add(parser(item, what=what))
+            continue
+        start_text, _, rest = item.partition("..")
+        end_text, _, step_text = rest.partition(":")
+        start, end = parser(start_text, what=what), parser(end_text, what=what)
+        if end < start:
+            raise InvalidQuantity(f"invalid range {item!r}: it ends before it starts", hint="write it like 1..512")
+        if step_text:
+            step = parser(step_text, what=what)
+            count = (end - start) // step + 1
+            if count > 1_000_000:
+                raise InvalidQuantity(f"invalid range {item!r}: {count:,} values is too many", hint="use a larger step")
+            values.update(range(start, end + 1, step))
+        else:
+            value = start
+            while value < end:
+                values.add(value)
+                value *= 2
+            values.add(end)
+    return sorted(values)
+
+
+def parse_batch(text: str, what: str) -> int:
+    value = units.parse_number(text, what=what)
+    if value != int(value) or value < 1:
+        raise InvalidQuantity(f"invalid {what} {text!r}: it must be a whole number of 1 or more")
+    return int(value)
+
+
+BATCHES = Series(parse_batch, "batch")
+CONTEXTS = Series(units.parse_tokens, "context")
+
+
+def _json_ready(rows):
+    return json.dumps(rows, indent=2, allow_nan=False)
+
+
+def write_rows(rows: list[dict], output_format: str, table_columns: list[tuple[str, str, callable]]) -> None:
+    """Write rows as a table (chosen columns), a JSON array, NDJSON or CSV (every key)."""
+    if output_format == "json":
+        click.echo(_json_ready(rows))
+    elif output_format == "ndjson":
+        for row in rows:
+            click.echo(json.dumps(row, allow_nan=False))
+    elif output_format == "csv":
+        buffer = io.StringIO()
+        keys = list(dict.fromkeys(key for row in rows for key in row))
+        writer = csv.DictWriter(buffer, fieldnames=keys, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: "" if row.get(key) is None else row.get(key) for key in keys})
+        click.echo(buffer.getvalue(), nl=False)
+    else:
+        from roofcalc.render import print_records_table
+
+        print_records_table([title for title, _, _ in table_columns],
+                            [[render(row.get(key)) for _, key, render in table_columns] for row in rows])
+
+
+def _fmt(pattern: str, scale: float = 1.0):
+    def render(value):
+        if value is None:
+            return "-"
+        if isinstance(value, str):
+            return value
+        return pattern.format(value * scale)
+    return render
+
+
+def _text(value):
+    return "-" if value is None else str(value)
+
+
+MS = _fmt("{:,.2f}", 1e3)
+RATE = _fmt("{:,.1f}")
+WHOLE = _fmt("{:,.0f}")
+USD = _fmt("{:,.3f}")
+JOULES = _fmt("{:.3g}")
+
+
+def _resolve(ctx, params, **overrides):
+    from roofcalc import scenario
+
+    try:
+        resolved = scenario.resolve(build_request(ctx, params, **overrides))
+        from roofcalc import report
+
+        report.check_fit(resolved)
+        return resolved
+    except RoofcalcError as error:
+        fail(error)
+
+
+PLOT_OPTIONS = [
+    click.option("--plot", is_flag=True, help="Draw price per million tokens against per-user speed in the terminal."),
+    click.option("--plot-file", type=click.Path(dir_okay=False), help="Write the same chart to FILE.png or FILE.svg (needs roofcalc[plot])."),
+]
+
+
+@click.command()
+@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS + PLOT_OPTIONS)
+@click.option("--batch", "-b", "batches", type=BATCHES, help="Batches to evaluate: 1,8,64, 1..512 (doubling) or 1..512:16. [default: powers of two up to the max batch, with the crossover and max batch]")
+@click.option("--sweep-context", "contexts", type=CONTEXTS, help="Contexts to evaluate instead of one: 1K..128K (doubling) or a list.")
+@click.option("--format", "output_format", type=ROW_FORMATS, default="table", show_default=True, help="Output format.")
+@click.pass_context
+def sweep(ctx, batches, contexts, output_format, plot, plot_file, **params):
+    """Evaluate a range of batch sizes (or contexts), one row each.
+
+    Each row carries the same keys as `calc` for that point. The default batches
+    run 1, 2, 4, … up to the max batch, with the crossover batch and the max batch
+    themselves marked.
+
+    \b
+    Examples:
+      roofcalc sweep -m llama-3.1-70b -a h100 -n 8
+      roofcalc sweep -m llama-3.1-70b -a h100 -n 8 --batch 1..512 --format csv
+      roofcalc sweep -m qwen3-32b -a h200 --sweep-context 1K..32K --format ndjson | jq .step_latency_s
+    """
+    from roofcalc import views
+
+    scenario = _resolve(ctx, {**params, "batch": 1})
+    try:
+        rows, warnings = views.sweep(scenario, batches, contexts)
+    except RoofcalcError as error:
+        fail(error)
+    emit_warnings(scenario.warnings + warnings)
+    if plot or plot_file:
+        from roofcalc import plot as plotting
+
+        title = plotting.chart_title(scenario)
+        try:
+            if plot_file:
+                plotting.write_plot_file(rows, plot_file, title)
+                click.echo(f"wrote {plot_file}", err=True)
+            if plot:
+                click.echo(plotting.terminal_plot(rows, title))
+        except RoofcalcError as error:
+            fail(error)
+        if plot:
+            return
+    write_rows(rows, output_format, [
+        ("batch", "batch", WHOLE), ("context", "context_tokens", WHOLE), ("step ms", "step_latency_s", MS),
+        ("tok/s/user", "tokens_per_s_per_user", RATE), ("tok/s", "throughput_tokens_per_s", WHOLE),
+        ("$/M out", "price_per_million_output_tokens_usd", USD), ("bound", "bound", _text), ("", "marker", _text),
+    ])
+
+
+SORT_KEYS = ("price", "latency", "speed", "throughput", "max-batch", "energy", "hardware", "target-price")
+SORT_COLUMNS = {
+    "price": ("max_batch_price_per_million_output_tokens_usd", False),
+    "latency": ("batch1_step_latency_s", False),
+    "speed": ("batch1_tokens_per_s_per_user", True),
+    "throughput": ("max_batch_throughput_tokens_per_s", True),
+    "max-batch": ("max_batch", True),
+    "energy": ("max_batch_energy_per_output_token_j", False),
+    "hardware": ("hardware", False),
+    "target-price": ("target_price_per_million_output_tokens_usd", False),
+}
+
+
+class GpuCount(click.ParamType):
+    name = "gpus"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "N|auto"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, int):
+            return value
+        try:
+            return parse_batch(value, "accelerator count")
+        except InvalidQuantity as error:
+            self.fail(f"{error}; or write auto", param, ctx)
+
+
+COMPARE_SCENARIO = SCENARIO_OPTIONS[1:]  # compare's --gpus also takes auto
+
+
+@click.command()
+@apply_options(MODEL_OPTIONS + COMPARE_SCENARIO)
+@click.option("--hardware", "-a", "hardware_ids", help="Comma-separated accelerator ids. [default: every catalog entry]")
+@click.option("--gpus", "-n", type=GpuCount(), default="auto", show_default=True, help="Accelerators per group, or auto: the fewest that hold the weights and one sequence, up to a node.")
+@click.option("--batch", "-b", "price_batch", type=click.IntRange(min=1), help="Also price output tokens at this batch.")
+@click.option("--min-tokens-per-s-per-user", type=PRICE, help="Find, per accelerator, the largest batch and the cheapest count that keep this per-user speed.")
+@click.option("--max-step-latency", type=PRICE, help="Like --min-tokens-per-s-per-user, as a step latency in seconds.")
+@click.option("--throughput", "target_throughput", type=PRICE, help="Tokens/s to serve: adds the groups (replicas) needed and their cost per hour.")
+@click.option("--sort", "sort_key", type=click.Choice(SORT_KEYS), default="price", show_default=True, help="Column to sort by.")
+@click.option("--fits-only", is_flag=True, help="Leave out accelerators the model does not fit.")
+@click.option("--format", "output_format", type=ROW_FORMATS, default="table", show_default=True, help="Output format.")
+@click.pass_context
+def compare(ctx, hardware_ids, gpus, price_batch, min_tokens_per_s_per_user, max_step_latency, target_throughput, sort_key,
+            fits_only, output_format, **params):
+    """Compare one model across accelerators: speed floor, capacity and price.
+
+    \b
+    Examples:
+      roofcalc compare -m llama-3.1-70b
+      roofcalc compare -m llama-3.1-70b -a h100,h200,b200,mi300x --fits-only
+      roofcalc compare -m llama-3.1-70b --min-tokens-per-s-per-user 50 --sort target-price
+    """
+    from roofcalc import catalog, views
+
+    try:
+        hardware_catalog = catalog.load_catalog(catalog.HARDWARE)
+        if hardware_ids:
+            hardware_list = [hardware_catalog.get(name) for name in hardware_ids.split(",") if name.strip()]
+        else:
+            hardware_list = hardware_catalog.all()
+        target = None
+        if min_tokens_per_s_per_user is not None or max_step_latency is not None:
+            target = views.step_latency_target(min_tokens_per_s_per_user, max_step_latency)
+        request = build_request(ctx, {**params, "gpus": 1 if gpus == "auto" else gpus}, hardware=None)
+        if request.model is None and request.total_params is None:
+            raise RoofcalcError("no model given", hint="pass --model ID")
+        rows, warnings = views.compare(request, hardware_list, gpus == "auto", price_batch, target, target_throughput)
+    except RoofcalcError as error:
+        fail(error)
+    if fits_only:
+        rows = [row for row in rows if row["fits"]]
+    column, descending = SORT_COLUMNS["target-price" if target is not None and sort_key == "price" else sort_key]
+    present = [row for row in rows if row.get(column) is not None]
+    missing = [row for row in rows if row.get(column) is None]
+    rows = sorted(present, key=lambda row: row[column], reverse=descending) + missing
+    emit_warnings(warnings)
+    columns = [
+        ("accelerator", "hardware", _text), ("n", "num_accelerators", WHOLE),
+        ("b1 ms", "batch1_step_latency_s", MS), ("b1 tok/s", "batch1_tokens_per_s_per_user", RATE),
+        ("crossover", "crossover_batch", WHOLE), ("max batch", "max_batch", WHOLE),
+        ("tok/s @max", "max_batch_throughput_tokens_per_s", WHOLE),
+        ("$/M @max", "max_batch_price_per_million_output_tokens_usd", USD),
+    ]
+    if price_batch:
+        columns.append((f"$/M @{price_batch}", "batch_price_per_million_output_tokens_usd", USD))
+    if target is not None:
+        columns += [("batch @target", "target_batch", WHOLE), ("$/M @target", "target_price_per_million_output_tokens_usd", USD)]
+    if target_throughput is not None:
+        columns += [("replicas", "replicas", WHOLE), ("$/h", "cost_per_hour_usd", _fmt("{:,.2f}"))]
+    columns += [("J/tok", "max_batch_energy_per_output_token_j", JOULES), ("note", "reason", _text)]
+    write_rows(rows, output_format, columns)
+
+
+@click.command()
+@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS)
+@click.option("--tier", "tier_specs", multiple=True, help="NAME=SPEC, repeatable: SPEC is batch:N, batch:max, batch:crossover or a per-user speed such as 150tok/s. [default: fast=batch:1, standard=batch:crossover, slow=batch:max]")
+@click.option("--format", "output_format", type=ROW_FORMATS, default="table", show_default=True, help="Output format.")
+@click.pass_context
+def tiers(ctx, tier_specs, output_format, **params):
+    """Price the fast, standard and slow tiers a provider could sell.
+
+    Fast runs at batch 1, standard at the crossover batch (or, when that does not fit,
+    where the step takes twice as long as at batch 1), slow at the max batch. Each
+    tier's price is also given as a multiple of the cheapest.
+
+    \b
+    Examples:
+      roofcalc tiers -m llama-3.1-70b -a h100 -n 8 --context 4096
+      roofcalc tiers -m llama-3.1-70b -a h100 -n 8 --tier fast=150tok/s --tier slow=batch:max
+    """
+    from roofcalc import views
+
+    scenario = _resolve(ctx, {**params, "batch": 1})
+    try:
+        specs = [views.parse_tier(text) for text in tier_specs] or list(views.DEFAULT_TIERS)
+        rows, warnings = views.tiers(scenario, specs)
+    except RoofcalcError as error:
+        fail(error)
+    emit_warnings(scenario.warnings + warnings)
+    write_rows(rows, output_format, [
+        ("tier", "tier", _text), ("batch", "batch", WHOLE), ("tok/s/user", "tokens_per_s_per_user", RATE),
+        ("step ms", "step_latency_s", MS), ("tok/s", "throughput_tokens_per_s", WHOLE),
+        ("$/M out", "price_per_million_output_tokens_usd", USD), ("× cheapest", "price_multiple", _fmt("{:.2f}×")),
+        ("bound", "bound", _text), ("rule", "rule", _text),
+    ])
+
+
+def parse_rate(text: str) -> float:
+    """Parse an arrival rate such as `5/s`, `300/min` or `2.5` (per second) into requests per second."""
+    number, _, unit = text.strip().partition("/")
+    factor = {"": 1.0, "s": 1.0, "min": 1 / 60.0, "h": 1 / 3600.0}.get(unit.strip().lower())
+    if factor is None:
+        raise InvalidQuantity(f"invalid rate {text!r}: unknown unit {unit!r}", hint="write it like 5/s, 300/min or 1000/h")
+    return units.parse_number(number, what="rate") * factor
+
+
+class Rate(click.ParamType):
+    name = "rate"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "RATE"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_rate(value) if isinstance(value, str) else value
+        except InvalidQuantity as error:
+            self.fail(str(error), param, ctx)
+
+
+@click.command()
+@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS)
+@click.option("--rate", "rate", type=Rate(), required=True, help="Request arrival rate: 5/s, 300/min or 1000/h.")
+@click.option("--fill-batch", type=click.IntRange(min=1), help="Hold requests until a batch of this size fills (slow mode) instead of continuous batching.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Output format.")
+@click.pass_context
+def load(ctx, rate, fill_batch, output_format, **params):
+    """Cost and speed at a traffic level, from Little's law.
+
+    With continuous batching the sequences in flight settle where
+    B = rate × output tokens × step(B). Give --output-tokens (tokens generated per
+    request; default 256).
+
+    \b
+    Examples:
+      roofcalc load -m llama-3.1-70b -a h100 -n 8 --rate 5/s --output-tokens 500
+      roofcalc load -m llama-3.1-70b -a h100 -n 8 --rate 1/s --fill-batch 32
+    """
+    from roofcalc import report, views
+
+    output_tokens = params.get("output_tokens") or 256
+    scenario = _resolve(ctx, params)
+    system = scenario.system
+    try:
+        if fill_batch is None:
+            result = views.steady_batch(scenario, rate, output_tokens)
+            batch = result.batch
+        else:
+            result = None
+            batch = float(fill_batch)
+        points = report.evaluate_points(scenario, batch) if batch is not None else None
+    except RoofcalcError as error:
+        fail(error)
+
+    tokens_per_s = rate * output_tokens
+    cost_per_s = None if system.price_usd_per_hour is None else system.num_accelerators * system.price_usd_per_hour / 3600.0
+    data = {
+        "requests_per_s": rate,
+        "output_tokens": output_tokens,
+        "demand_tokens_per_s": tokens_per_s,
+        "mode": "continuous batching" if fill_batch is None else "fill batch",
+        "stable": True,
+        "batch": batch,
+        "message": None,
+    }
+    warnings = list(scenario.warnings)
+    if result is not None and not result.stable:
+        data.update({"stable": False, "message": result.message})
+        warnings.append(result.message)
+    if points is not None:
+        step = report.scalar(points["step_latency_s"])
+        data["step_latency_s"] = step
+        data["tokens_per_s_per_user"] = report.scalar(points["tokens_per_s_per_user"])
+        data["memory_roofline_utilization"] = report.scalar(points["memory_time_s"]) / step
+        data["compute_roofline_utilization"] = report.scalar(points["compute_time_s"]) / step
+        data["max_batch"] = report.scalar(points["max_batch"])
+        if fill_batch is not None:
+            fill_time = fill_batch / rate
+            busy = output_tokens * step
+            data["mean_wait_s"] = (fill_batch - 1) / (2.0 * rate)
+            data["request_latency_s"] = data["mean_wait_s"] + busy
+            data["group_busy_share"] = busy / fill_time
+            if busy > fill_time:
+                data["stable"] = False
+                data["message"] = (f"a batch of {fill_batch} takes {busy:.3g} s to decode but fills every {fill_time:.3g} s: "
+                                   "the queue grows without bound")
+                warnings.append(data["message"])
+        else:
+            data["request_latency_s"] = output_tokens * step
+    data["price_per_million_output_tokens_usd"] = None if cost_per_s is None or not data["stable"] else cost_per_s / tokens_per_s * 1e6
+    data["warnings"] = warnings
+    emit_warnings(warnings)
+    if output_format == "json":
+        click.echo(json.dumps(data, indent=2, allow_nan=False))
+        return
+    from roofcalc.render import print_records_table
+
+    labels = [
+        ("mode", "mode", _text), ("arrival rate", "requests_per_s", _fmt("{:,.3g} requests/s")),
+        ("demand", "demand_tokens_per_s", _fmt("{:,.0f} tokens/s")), ("sequences in flight", "batch", _fmt("{:,.2f}")),
+        ("step latency", "step_latency_s", _fmt("{:.3g} ms", 1e3)), ("per user", "tokens_per_s_per_user", _fmt("{:,.1f} tokens/s")),
+        ("memory roofline used", "memory_roofline_utilization", _fmt("{:.0%}")),
+        ("compute roofline used", "compute_roofline_utilization", _fmt("{:.0%}")),
+        ("mean wait to fill", "mean_wait_s", _fmt("{:.3g} s")), ("request latency", "request_latency_s", _fmt("{:.3g} s")),
+        ("price", "price_per_million_output_tokens_usd", _fmt("${:,.3f} / M tokens")), ("note", "message", _text),
+    ]
+    print_records_table(["quantity", "value"], [[label, render(data.get(key))] for label, key, render in labels if key in data])
