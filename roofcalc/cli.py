@@ -230,9 +230,13 @@ def build_request(ctx: click.Context, params: dict, **overrides):
 @cli.command()
 @apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS)
 @click.option("--batch", "-b", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences decoded together in one step.")
+@click.option("--min-tokens-per-s-per-user", "min_speed", type=PRICE, help="Use the largest batch that keeps this per-user speed in tokens/s.")
+@click.option("--max-step-latency", "max_step", type=PRICE, help="Use the largest batch whose step takes at most this many seconds.")
+@click.option("--throughput", "target_throughput", type=PRICE, help="Tokens/s to serve: adds the groups (replicas) needed and their cost per hour.")
+@click.option("--explain", is_flag=True, help="Show each formula with its numbers substituted.")
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True, help="Output format.")
 @click.pass_context
-def calc(ctx: click.Context, output_format: str, **params) -> None:
+def calc(ctx: click.Context, output_format: str, min_speed, max_step, target_throughput, explain: bool, **params) -> None:
     """Estimate one decode step: latency, throughput, capacity and price.
 
     Give a model and an accelerator from the catalogs, or raw numbers with units,
@@ -245,18 +249,46 @@ def calc(ctx: click.Context, output_format: str, **params) -> None:
         --params 70B --kv-bytes-per-token 320KiB --batch 64 --context 4096 --gpus 4
     """
     from roofcalc import report, scenario
-    from roofcalc.render import print_calc_table, to_json
+    from roofcalc.render import print_calc_table, print_explain, to_json
 
+    if (min_speed is not None or max_step is not None) and "--batch" in explicit_options(ctx):
+        raise click.UsageError("give either --batch or a target (--min-tokens-per-s-per-user, --max-step-latency), not both")
     try:
-        result = report.calculate(scenario.resolve(build_request(ctx, params)))
+        resolved = scenario.resolve(build_request(ctx, params))
+        target = None
+        if min_speed is not None or max_step is not None:
+            from roofcalc import views
+
+            report.check_fit(resolved)
+            limit = views.step_latency_target(min_speed, max_step)
+            boundary = views.largest_batch_meeting(resolved, limit)
+            if boundary.batch is None:
+                raise RoofcalcError(f"no batch meets the target: {boundary.message}")
+            target = {"max_step_latency_s": limit, "batch": boundary.batch, "binding": boundary.binding,
+                      "message": boundary.message}
+            resolved = scenario.resolve(resolved.request._replace(batch=boundary.batch))
+            resolved.inputs["batch"]["source"] = f"largest batch meeting a step of at most {limit:.6g} s"
+        result = report.calculate(resolved)
+        if target is not None:
+            result["target"] = target
+        if target_throughput is not None:
+            from roofcalc import views
+
+            result.update(views.replicas_for(resolved, target_throughput, result["throughput_tokens_per_s"]))
+        if explain:
+            from roofcalc.explain import explain as explain_steps
+
+            result["explain"] = explain_steps(resolved, result)
     except RoofcalcError as error:
         fail(error)
 
     emit_warnings(result["warnings"])
     if output_format == "json":
         click.echo(to_json(result))
-    else:
-        print_calc_table(result)
+        return
+    print_calc_table(result)
+    if explain:
+        print_explain(result["explain"])
 
 
 @cli.group()

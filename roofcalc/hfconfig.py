@@ -98,7 +98,12 @@ def _windowed_layers(fields: _Fields, model_type: str, layers: int, window) -> i
         if not fields.get("use_sliding_window", default=False):
             return 0
         return layers - int(fields.get("max_window_layers", default=layers))
-    return layers  # mistral, mixtral, phi3: the window applies to every layer
+    if model_type == "phi3":
+        # NOTE: Phi-3 mini 4k's config sets sliding_window 2047 without saying which layers
+        # use it, and serving engines disagree on applying it; like the catalog entry, the
+        # import ignores it, which sizes the cache as an upper bound.
+        return 0
+    return layers  # mistral, mixtral: the window applies to every layer
 
 
 def model_table(config: dict, path: str, model_id: str | None = None) -> dict:

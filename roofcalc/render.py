@@ -157,6 +157,17 @@ def print_calc_table(result: dict, file=None) -> None:
     make_console(file).print(table)
 
 
+def print_explain(steps: list[dict], file=None) -> None:
+    """Print shown work: one block per step with its formula, the numbers and the result."""
+    console = make_console(file)
+    console.print()
+    console.print("[bold]How it was computed[/bold]")
+    for number, step in enumerate(steps, 1):
+        console.print(f"{number:>2}. {step['quantity']} = {step['formula']}")
+        console.print(f"      = {step['substituted']}")
+        console.print(f"      = [bold]{step['result_text']}[/bold]")
+
+
 def hardware_record(hardware: Hardware) -> dict:
     """Return an accelerator entry as a JSON-ready dict in SI units."""
     return hardware._asdict()
