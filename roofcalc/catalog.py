@@ -129,6 +129,8 @@ def _check_number(path, key: str, value: Any, positive: bool, integer: bool) -> 
         raise _fail(path, key, f"expected an integer, found {value!r}", f"write a whole number for {key}")
     if not math.isfinite(value):
         raise _fail(path, key, f"{value!r} is not a finite number", f"write a finite number for {key}")
+    if abs(value) > 1e30 or 0 < abs(value) < 1e-30:
+        raise _fail(path, key, f"{value!r} is out of range", f"write {key} in the unit its name gives")
     if positive and value <= 0:
         raise _fail(path, key, f"{value!r} is impossible: it must be greater than zero", f"fix {key}, or leave it out if the figure is not published")
     if not positive and value < 0:
@@ -199,6 +201,8 @@ def read_toml(path: str) -> dict:
         raise CatalogError(f"{path}: file not found", hint="check the path") from None
     except OSError as error:
         raise CatalogError(f"{path}: cannot be read: {error.strerror}", hint="check the path and its permissions") from None
+    except UnicodeDecodeError as error:
+        raise CatalogError(f"{path}: invalid TOML: not UTF-8 text ({error.reason} at byte {error.start})", hint="save the file as UTF-8") from None
     except tomllib.TOMLDecodeError as error:
         raise CatalogError(f"{path}: invalid TOML: {error}", hint="fix the syntax at the line named") from None
 
@@ -277,6 +281,9 @@ def model_from_dict(data: dict, path: str, expected_id: str | None = None) -> Mo
     if is_mla and not all(key in data for key in MLA_KEYS):
         missing = next(key for key in MLA_KEYS if key not in data)
         raise _fail(path, missing, "missing: multi-head latent attention needs all four MLA widths", f"give {', '.join(MLA_KEYS)}")
+    if "kv_elements_per_token" in data and any(key in data for key in dims[2:]):
+        raise _fail(path, "kv_elements_per_token", "given beside the attention dimensions, which size the cache themselves",
+                    "remove kv_elements_per_token, or the attention dimensions")
     if "kv_elements_per_token" not in data and not all(key in data for key in dims):
         missing = next(key for key in dims if key not in data)
         raise _fail(path, missing, "missing: the KV cache cannot be sized", f"give {', '.join(dims)}, or kv_elements_per_token")
@@ -380,52 +387,67 @@ def catalog_files(directory: str) -> list[tuple[str, str]]:
     """Return (path, id) for each `*.toml` file in `directory`, sorted; none when it does not exist."""
     if not os.path.isdir(directory):
         return []
-    names = sorted(name for name in os.listdir(directory) if name.endswith(".toml"))
-    return [(os.path.join(directory, name), name[: -len(".toml")]) for name in names]
+    try:
+        names = sorted(name for name in os.listdir(directory) if name.endswith(".toml"))
+    except OSError as error:
+        raise CatalogError(f"{directory}: cannot be read: {error.strerror}", hint="check the folder's permissions") from None
+    paths = [(os.path.join(directory, name), name[: -len(".toml")]) for name in names]
+    return [(path, entry_id) for path, entry_id in paths if os.path.isfile(path)]
 
 
 class Catalog:
-    """The entries of one kind, by id and alias, after user overrides."""
+    """The entries of one kind, by id and alias, in layers that override each other.
 
-    def __init__(self, kind: str, directories: list[str], extra_files: tuple[str, ...] = ()) -> None:
+    Layers come in order: the shipped catalog, the user's folder, then extra files. An
+    entry in a later layer replaces an entry of the same id, and an alias claimed in a
+    later layer moves to the new owner. Two entries of one layer claiming one alias is
+    an error. A replacing entry keeps the aliases of the one it replaces, so that `h100`
+    still selects a user's own h100-sxm.toml.
+    """
+
+    def __init__(self, kind: str, layers: list[list[tuple[str, str | None]]]) -> None:
         self.kind = kind
         self.noun = NOUNS[kind]
         self.entries: dict[str, Any] = {}
-        # An entry that replaces another keeps the aliases of the one it replaces, so
-        # that `h100` still selects a user's own h100-sxm.toml.
-        alias_sets: dict[str, set[str]] = {}
-        paths = [pair for directory in directories for pair in catalog_files(directory)]
-        paths += [(os.fspath(path), None) for path in extra_files]
-        for path, expected_id in paths:
-            entry = load_file(kind, path, expected_id=expected_id)
-            self.entries[entry.id] = entry
-            alias_sets.setdefault(entry.id, set()).update(entry.aliases)
-        self.aliases = self._build_aliases(alias_sets)
+        self.aliases: dict[str, str] = {}
+        for layer in layers:
+            claimed: dict[str, str] = {}
+            for path, expected_id in layer:
+                entry = load_file(kind, path, expected_id=expected_id)
+                replaced = self.entries.get(entry.id)
+                self.entries[entry.id] = entry
+                for alias in entry.aliases:
+                    owner = claimed.get(alias)
+                    if owner is not None and owner != entry.id:
+                        raise CatalogError(
+                            f"{entry.origin}: key 'aliases': {alias!r} is also an alias of {owner!r} in {self.entries[owner].origin}",
+                            hint="give each alias to one entry only",
+                        )
+                    claimed[alias] = entry.id
+                if replaced is not None:
+                    for alias in replaced.aliases:
+                        claimed.setdefault(alias, entry.id)
+            self.aliases.update(claimed)
+        # An id always wins over another entry's alias.
+        self.aliases = {alias: owner for alias, owner in self.aliases.items() if alias not in self.entries}
 
-    def _build_aliases(self, alias_sets: dict[str, set[str]]) -> dict[str, str]:
-        aliases: dict[str, str] = {}
-        for entry_id, entry_aliases in alias_sets.items():
-            for alias in sorted(entry_aliases):
-                if alias in self.entries:
-                    continue  # an id always wins over another entry's alias
-                owner = aliases.get(alias)
-                if owner is not None and owner != entry_id:
-                    raise CatalogError(
-                        f"{self.entries[entry_id].origin}: key 'aliases': {alias!r} is also an alias of {owner!r}",
-                        hint="give each alias to one entry only",
-                    )
-                aliases[alias] = entry_id
-        return aliases
-
-    def get(self, name: str):
-        """Return the entry whose id or alias matches `name`, ignoring case."""
+    def find(self, name: str):
+        """Return the entry whose id or alias matches `name`, ignoring case, or None."""
         key = name.strip().lower()
         if key in self.entries:
             return self.entries[key]
         if key in self.aliases:
             return self.entries[self.aliases[key]]
+        return None
+
+    def get(self, name: str):
+        """Return the entry whose id or alias matches `name`, raising NotFoundError with close matches."""
+        entry = self.find(name)
+        if entry is not None:
+            return entry
         import difflib
 
+        key = name.strip().lower()
         names = list(self.entries) + list(self.aliases)
         close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
         close = list(dict.fromkeys(self.aliases.get(match, match) for match in close))
@@ -437,37 +459,42 @@ class Catalog:
         return [self.entries[key] for key in sorted(self.entries)]
 
 
+def _user_layers(kind: str, extra_files: tuple[str, ...]) -> list[list[tuple[str, str | None]]]:
+    return [catalog_files(user_directory(kind)), [(os.fspath(path), None) for path in extra_files]]
+
+
 def load_catalog(kind: str, extra_files: tuple[str, ...] = ()) -> Catalog:
     """Load the shipped catalog of `kind`, the user's overrides and any extra files."""
-    return Catalog(kind, [shipped_directory(kind), user_directory(kind)], extra_files)
+    return Catalog(kind, [catalog_files(shipped_directory(kind)), *_user_layers(kind, extra_files)])
 
 
 _ALIASES_LINE = re.compile(r"^aliases\s*=\s*\[([^\]]*)\]", re.MULTILINE)
 
 
 def find_entry(kind: str, name: str, extra_files: tuple[str, ...] = ()):
-    """Return the entry of `kind` whose id or alias is `name`, parsing as few files as possible.
+    """Return the entry of `kind` whose id or alias is `name`, parsing few shipped files.
 
-    Parsing every catalog file costs tens of milliseconds, more than the rest of a
-    `calc` run, so this reads only the file named after the id, or for an alias the
-    file whose `aliases` line mentions it. Anything less direct (an alias defined in an
-    extra file, no match at all) falls back to `load_catalog`, which also produces the
-    "did you mean" hint.
+    Parsing every shipped file costs tens of milliseconds, more than the rest of a
+    `calc` run. The user's folder and extra files are few, so they are loaded and
+    validated whole and take precedence. In the shipped catalog only the file named
+    after the id is read, or for an alias the file whose `aliases` line mentions it.
+    With no match at all, the whole catalog is loaded for the "did you mean" hint.
     """
     key = name.strip().lower()
-    directories = [user_directory(kind), shipped_directory(kind)]  # the user's files win
-    if not extra_files:
-        for directory in directories:
-            path = os.path.join(directory, f"{key}.toml")
-            if ID_PATTERN.match(key) and os.path.isfile(path):
-                return load_file(kind, path, expected_id=key)
-        for directory in directories:
-            for path, file_id in catalog_files(directory):
-                with open(path, encoding="utf-8") as handle:
-                    match = _ALIASES_LINE.search(handle.read())
-                if match and re.search(rf"[\"']{re.escape(key)}[\"']", match.group(1), re.IGNORECASE):
-                    entry = load_file(kind, path, expected_id=file_id)
-                    if key in entry.aliases:
-                        # A user's file with the same id replaces the shipped one.
-                        return find_entry(kind, entry.id) if directory != directories[0] else entry
+    user = Catalog(kind, _user_layers(kind, extra_files))
+    entry = user.find(key)
+    if entry is not None:
+        return entry
+
+    shipped = shipped_directory(kind)
+    path = os.path.join(shipped, f"{key}.toml")
+    if ID_PATTERN.match(key) and os.path.isfile(path):
+        return load_file(kind, path, expected_id=key)
+    for path, file_id in catalog_files(shipped):
+        with open(path, encoding="utf-8") as handle:
+            match = _ALIASES_LINE.search(handle.read())
+        if match and re.search(rf"[\"']{re.escape(key)}[\"']", match.group(1), re.IGNORECASE):
+            entry = load_file(kind, path, expected_id=file_id)
+            if key in entry.aliases:
+                return user.find(entry.id) or entry  # a user's file with this id replaces it
     return load_catalog(kind, extra_files).get(name)

@@ -7,6 +7,7 @@ click reports it (a malformed option value, a missing argument).
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import IntEnum
 
@@ -50,8 +51,8 @@ COUNT = Quantity(units.parse_count, "parameter count", "COUNT")
 TOKENS = Quantity(units.parse_tokens, "token count", "TOKENS")
 PRICE = Quantity(units.parse_number, "price", "USD")
 POWER = Quantity(units.parse_number, "power", "WATTS")
-EFFICIENCY = Quantity(units.parse_number, "efficiency", "SHARE", maximum=1.0)
-RESERVE = Quantity(units.parse_number, "memory reserve", "SHARE", allow_zero=True, maximum=0.99)
+EFFICIENCY = Quantity(units.parse_number, "efficiency", "SHARE", maximum=1.0, example="0.8")
+RESERVE = Quantity(units.parse_number, "memory reserve", "SHARE", allow_zero=True, maximum=0.99, example="0.1")
 
 
 class WeightFormat(click.ParamType):
@@ -68,7 +69,7 @@ class WeightFormat(click.ParamType):
     def get_metavar(self, param, ctx=None) -> str:
         return "[" + "|".join(dtypes.WEIGHT_FORMATS) + "|int4-gN]"
 
-FORMATS = click.Choice(["table", "json"])
+FORMATS = click.Choice(["table", "json"], case_sensitive=False)
 
 
 def fail(error: RoofcalcError) -> None:
@@ -127,7 +128,11 @@ def _lookup(kind: str, name: str | None, file: str | None):
         return None
     if name is None:
         return catalog.load_file(kind, file)
-    return catalog.find_entry(kind, name, (file,) if file is not None else ())
+    entry = catalog.find_entry(kind, name, (file,) if file is not None else ())
+    if file is not None and os.path.abspath(entry.origin) != os.path.abspath(file):
+        option = "--hardware" if kind == catalog.HARDWARE else "--model"
+        click.echo(f"warning: {file} is not used: {option} {name} selects {entry.id} from {entry.origin}", err=True)
+    return entry
 
 
 def apply_options(options):
@@ -166,9 +171,9 @@ SCENARIO_OPTIONS = [
     click.option("--prompt-tokens", type=TOKENS, help="Prompt length for prefill and time to first token. [default: the context]"),
     click.option("--output-tokens", type=TOKENS, help="Tokens generated per request; decode then averages over the growing context after the prompt."),
     click.option("--weight-dtype", type=WeightFormat(), help="Data type of the weights, block scales included. [default: the model's released type, else bf16]"),
-    click.option("--kv-dtype", type=click.Choice(dtypes.KV_DTYPES), default="bf16", show_default=True, help="Data type of the KV cache."),
-    click.option("--compute-dtype", type=click.Choice(dtypes.COMPUTE_DTYPES), default="bf16", show_default=True, help="Data type of the matrix multiplies; picks the peak FLOP/s."),
-    click.option("--emulate-as", type=click.Choice(dtypes.COMPUTE_DTYPES), help="Run a compute type the accelerator lacks at this type's peak FLOP/s."),
+    click.option("--kv-dtype", type=click.Choice(dtypes.KV_DTYPES, case_sensitive=False), default="bf16", show_default=True, help="Data type of the KV cache."),
+    click.option("--compute-dtype", type=click.Choice(dtypes.COMPUTE_DTYPES, case_sensitive=False), default="bf16", show_default=True, help="Data type of the matrix multiplies; picks the peak FLOP/s."),
+    click.option("--emulate-as", type=click.Choice(dtypes.COMPUTE_DTYPES, case_sensitive=False), help="Run a compute type the accelerator lacks at this type's peak FLOP/s."),
     click.option("--mbu", type=EFFICIENCY, help="Achieved share of peak memory bandwidth, 0 to 1. [default: 1, ideal]"),
     click.option("--mfu", type=EFFICIENCY, help="Achieved share of peak FLOP/s, 0 to 1. [default: 1, ideal]"),
     click.option("--memory-reserve", type=RESERVE, help="Share of memory kept free for activations and the runtime. [default: 0.1]"),
@@ -227,7 +232,7 @@ def build_request(ctx: click.Context, params: dict, **overrides):
     return scenario.Request(**fields)
 
 
-@cli.command()
+@cli.command(short_help="Estimate one decode step: latency, throughput, price.")
 @apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS)
 @click.option("--batch", "-b", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences decoded together in one step.")
 @click.option("--min-tokens-per-s-per-user", "min_speed", type=PRICE, help="Use the largest batch that keeps this per-user speed in tokens/s.")
@@ -440,7 +445,20 @@ def models_import(config_path, model_id, save, force) -> None:
 def main() -> None:
     """Run the command line, exiting quietly when the reader of a pipe goes away."""
     try:
-        cli(prog_name="roofcalc")
+        cli(prog_name="roofcalc", standalone_mode=False)
+        sys.stdout.flush()
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(ExitCode.ERROR)
     except BrokenPipeError:
+        # The reader of the pipe went away; stop quietly, as other command-line tools do.
         sys.stderr.close()
+        sys.exit(ExitCode.ERROR)
+    except OSError as error:
+        click.echo(f"error: cannot write the output: {error.strerror}", err=True)
         sys.exit(ExitCode.ERROR)

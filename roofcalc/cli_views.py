@@ -14,7 +14,7 @@ from roofcalc.cli import (
 )
 from roofcalc.errors import InvalidQuantity, RoofcalcError
 
-ROW_FORMATS = click.Choice(["table", "json", "ndjson", "csv"])
+ROW_FORMATS = click.Choice(["table", "json", "ndjson", "csv"], case_sensitive=False)
 
 
 class Series(click.ParamType):
@@ -220,7 +220,7 @@ class GpuCount(click.ParamType):
 COMPARE_SCENARIO = SCENARIO_OPTIONS[1:]  # compare's --gpus also takes auto
 
 
-@click.command()
+@click.command(short_help="Compare one model across accelerators.")
 @apply_options(MODEL_OPTIONS + COMPARE_SCENARIO)
 @click.option("--hardware", "-a", "hardware_ids", help="Comma-separated accelerator ids. [default: every catalog entry]")
 @click.option("--gpus", "-n", type=GpuCount(), default="auto", show_default=True, help="Accelerators per group, or auto: the fewest that hold the weights and one sequence, up to a node.")

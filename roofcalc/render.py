@@ -7,6 +7,7 @@ than a whole `calc --format json` run otherwise needs.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from roofcalc.specs import Hardware, Model
@@ -71,13 +72,36 @@ def format_count(value: float | None) -> str:
     return f"{value:,.0f}"
 
 
+PIPE_WIDTH = 100  # rich would wrap a piped table at 80 columns
+
+
 def make_console(file=None):
-    """Return a rich Console writing to stdout; a pipe gets a fixed 100-column width, never 80."""
+    """Return a rich Console for `file` (stdout by default).
+
+    A terminal gets its own width and colour settings (rich honours NO_COLOR and
+    FORCE_COLOR). Anything else gets $COLUMNS, or 100 columns, so the shape of the
+    output does not depend on where it goes.
+    """
     from rich.console import Console
 
     file = file or sys.stdout
-    width = None if file.isatty() else 100
+    width = None
+    if not file.isatty():
+        columns = os.environ.get("COLUMNS", "")
+        width = int(columns) if columns.isdigit() and int(columns) >= 40 else PIPE_WIDTH
     return Console(file=file, width=width, highlight=False)
+
+
+def print_renderable(renderable, file=None) -> None:
+    """Print a rich table; off a terminal, without the padding rich leaves at line ends."""
+    console = make_console(file)
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    with console.capture() as capture:
+        console.print(renderable)
+    text = "\n".join(line.rstrip() for line in capture.get().splitlines())
+    (file or sys.stdout).write(text + "\n")
 
 
 def _value(result: dict, key: str):
@@ -89,52 +113,64 @@ def calc_rows(result: dict) -> list[tuple[str, list[tuple[str, str, str]]]]:
     reasons = result["null_reasons"]
 
     def note(key: str, text: str = "") -> str:
-        return reasons.get(key, text) if result.get(key) is None else text
+        """Return `text`, or when the value is null a short pointer to the option that supplies it."""
+        if result.get(key) is not None:
+            return text
+        reason = reasons.get(key, "")
+        option = next((name for name in ("--flops", "--price", "--tdp", "--memory") if name in reason), None)
+        return f"unknown: pass {option}" if option else reason
+
+    def tokens(count: int) -> str:
+        return f"{count:,} token" + ("" if count == 1 else "s")
 
     inputs = result["inputs"]
-    model = _value(result, "model") or "raw numbers"
-    hardware = _value(result, "hardware") or "raw numbers"
+    model = _value(result, "model") or "given by options"
+    hardware = _value(result, "hardware") or "accelerator given by options"
     gpus = _value(result, "num_accelerators")
     mbu, mfu = _value(result, "mbu"), _value(result, "mfu")
-    efficiency_note = "ideal roofline" if mbu == 1 and mfu == 1 else "user efficiency"
+    efficiency_note = "ideal roofline" if mbu == 1 and mfu == 1 else "as given"
+    reserve = _value(result, "memory_reserve") * 100
+    read_note = "input embedding excluded" if _value(result, "embedding_params") else ""
     sections = [
         ("Inputs", [
-            ("model", model, f"{format_count(_value(result, 'total_params'))} params, {format_count(_value(result, 'active_params'))} active"),
+            ("model", model, f"{format_count(_value(result, 'total_params'))} params, {format_count(_value(result, 'active_params'))} used per token"),
             ("accelerators", f"{gpus} × {hardware}", ""),
-            ("batch × context", f"{_value(result, 'batch')} × {_value(result, 'context_tokens'):,} tokens", f"prompt {_value(result, 'prompt_tokens'):,} tokens"),
+            ("batch × context", f"{_value(result, 'batch')} × {tokens(_value(result, 'context_tokens'))}", f"prompt {tokens(_value(result, 'prompt_tokens'))}"),
             ("data types", f"weights {_value(result, 'weight_dtype')}, KV {_value(result, 'kv_dtype')}", f"compute {_value(result, 'compute_dtype')}"),
             ("memory bandwidth", format_rate(_value(result, "memory_bandwidth_bytes_per_s"), "TB/s", 1e12), "per accelerator"),
             ("peak compute", format_rate(_value(result, "peak_flops_per_s"), "TFLOP/s", 1e12), "per accelerator, dense"),
-            ("memory", format_bytes(_value(result, "memory_capacity_bytes")), f"per accelerator, {_value(result, 'memory_reserve'):.0%} reserved"),
+            ("memory", format_bytes(_value(result, "memory_capacity_bytes")), f"per accelerator, {reserve:g}% reserved"),
             ("MBU / MFU", f"{mbu:g} / {mfu:g}", efficiency_note),
             ("price", format_usd(_value(result, "price_usd_per_hour"), "/ accelerator-hour"), inputs["price_date"]["value"] or ""),
         ]),
         ("Memory", [
             ("weights", format_bytes(result["weight_bytes"]), "resident"),
             ("KV cache per token", f"{result['kv_cache_bytes_per_token']:,.0f} B", f"{result['kv_cache_bytes_per_token'] / 1024:,.4g} KiB"),
-            ("KV cache per sequence", format_bytes(result["kv_cache_bytes_per_sequence"]), f"at {_value(result, 'context_tokens'):,} tokens"),
+            ("KV cache per sequence", format_bytes(result["kv_cache_bytes_per_sequence"]), f"at {tokens(result['kv_cache_context_tokens'])}"),
             ("used / usable", f"{format_bytes(result['memory_used_bytes'])} / {format_bytes(result['memory_usable_bytes'])}", note("max_batch")),
         ]),
         ("Time per decode step", [
-            ("weights read", format_bytes(result["weight_bytes_read_per_step"]), "input embedding excluded"),
+            ("weights read", format_bytes(result["weight_bytes_read_per_step"]), read_note),
             ("KV cache read", format_bytes(result["kv_bytes_read_per_step"]), ""),
             ("FLOPs", format_flops(result["flops_per_step"]), ""),
             ("linear layers", format_seconds(result["linear_time_s"]), result["linear_bound"] and f"{result['linear_bound']}-bound" or note("linear_time_s")),
             ("attention", format_seconds(result["attention_time_s"]), result["attention_bound"] and f"{result['attention_bound']}-bound" or note("attention_time_s")),
             ("memory time", format_seconds(result["memory_time_s"]), "all bytes ÷ bandwidth"),
             ("compute time", format_seconds(result["compute_time_s"]), note("compute_time_s", "all FLOPs ÷ peak")),
-            ("step latency", format_seconds(result["step_latency_s"]), result["bound"] and f"{result['bound']}-bound" or note("step_latency_s")),
-            ("crossover batch", "n/a" if result["crossover_batch"] is None else f"{result['crossover_batch']:,.1f}", "linear layers turn compute-bound"),
+            ("step latency", format_seconds(result["step_latency_s"]),
+             result["bound"] and f"linear + attention, {result['bound']}-bound" or note("step_latency_s")),
+            ("crossover batch", "n/a" if result["crossover_batch"] is None else f"{result['crossover_batch']:,.1f}",
+             note("crossover_batch", "linear layers turn compute-bound")),
         ]),
         ("Capacity", [
-            ("max batch", "n/a" if result["max_batch"] is None else f"{result['max_batch']:,}", f"sequences of {_value(result, 'context_tokens'):,} tokens"),
-            ("throughput", format_rate(result["throughput_tokens_per_s"], "tokens/s"), "whole group"),
-            ("per user", format_rate(result["tokens_per_s_per_user"], "tokens/s"), "one sequence"),
-            ("time to first token", format_seconds(result["time_to_first_token_s"]), f"prefill of {_value(result, 'prompt_tokens'):,} tokens"),
+            ("max batch", "n/a" if result["max_batch"] is None else f"{result['max_batch']:,}", f"sequences of {tokens(result['kv_cache_context_tokens'])}"),
+            ("throughput", format_rate(result["throughput_tokens_per_s"], "tokens/s"), note("throughput_tokens_per_s", "whole group")),
+            ("per user", format_rate(result["tokens_per_s_per_user"], "tokens/s"), note("tokens_per_s_per_user", "one sequence")),
+            ("time to first token", format_seconds(result["time_to_first_token_s"]), note("time_to_first_token_s", f"prefill of {tokens(_value(result, 'prompt_tokens'))}")),
         ]),
         ("Cost", [
             ("output tokens", format_usd(result["price_per_million_output_tokens_usd"], "/ M"), note("price_per_million_output_tokens_usd", "at this batch")),
-            ("input tokens", format_usd(result["price_per_million_input_tokens_usd"], "/ M"), note("price_per_million_input_tokens_usd", "prefill compute-bound")),
+            ("input tokens", format_usd(result["price_per_million_input_tokens_usd"], "/ M"), note("price_per_million_input_tokens_usd", "batched prefill at full compute")),
             ("energy", "n/a" if result["energy_per_output_token_j"] is None else f"{result['energy_per_output_token_j']:.3g} J / token", note("energy_per_output_token_j", "at TDP")),
         ]),
     ]
@@ -154,7 +190,7 @@ def print_calc_table(result: dict, file=None) -> None:
             table.add_row(f"  {quantity}", value, remark or "")
         if title != "Cost":
             table.add_section()
-    make_console(file).print(table)
+    print_renderable(table, file)
 
 
 def print_explain(steps: list[dict], file=None) -> None:
@@ -187,10 +223,10 @@ def print_records_table(columns: list[str], rows: list[list[str]], file=None) ->
 
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for index, column in enumerate(columns):
-        table.add_column(column, justify="left" if index < 2 else "right", no_wrap=index == 0)
+        table.add_column(column, justify="left" if index < 2 else "right", no_wrap=index == 0, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    make_console(file).print(table)
+    print_renderable(table, file)
 
 
 def hardware_list_row(hardware: Hardware) -> list[str]:
@@ -236,7 +272,7 @@ def detail_rows(record: dict) -> list[list[str]]:
                 rows.append([f"{key}.{sub_key}", f"{sub_value:.6g}" if isinstance(sub_value, float) else str(sub_value)])
             continue
         if isinstance(value, float):
-            text = f"{value:.6g}"
+            text = f"{value:,.0f}" if value.is_integer() and abs(value) >= 1e6 else f"{value:.6g}"
         elif isinstance(value, (list, tuple)):
             text = ", ".join(str(item) for item in value)
         else:

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from roofcalc import model as roofline
-from roofcalc.errors import DoesNotFitError
+from roofcalc.errors import DoesNotFitError, RoofcalcError
 from roofcalc.scenario import Scenario
 
 SCHEMA_VERSION = 1
@@ -83,7 +83,20 @@ def evaluate_points(scenario: Scenario, batch, context_tokens=None) -> dict:
 
     Returns numpy arrays keyed as in POINT_KEYS (None for results that need an unknown
     input), broadcast over `batch` and `context_tokens`. One call covers a whole grid.
+    Raises RoofcalcError when extreme inputs drive a result to infinity or NaN.
     """
+    with np.errstate(all="ignore"):
+        points = _evaluate_points(scenario, batch, context_tokens)
+    for key, value in points.items():
+        if value is not None and np.asarray(value).dtype.kind == "f" and not np.all(np.isfinite(value)):
+            raise RoofcalcError(
+                f"the inputs drive {key} out of the range of floating-point numbers",
+                hint="check the magnitudes of the numbers given, such as a tiny --mbu or --memory",
+            )
+    return points
+
+
+def _evaluate_points(scenario: Scenario, batch, context_tokens=None) -> dict:
     system, workload = scenario.system, scenario.workload
     batch = np.asarray(batch, dtype=float)
     context, generated, prompt, peak_context = decode_contexts(scenario, context_tokens)
@@ -189,11 +202,12 @@ def calculate(scenario: Scenario) -> dict:
         max_batch = points["max_batch"]
         min_for_one = roofline.min_accelerators(scenario.workload, scenario.system, peak_context, sequences=1)
         if max_batch < 1:
-            warnings.append(
-                f"not even one sequence of {peak_context} tokens fits beside the weights; "
-                f"{min_for_one} × {scenario.hardware_label} would hold one"
+            raise DoesNotFitError(
+                f"{scenario.model_label} weights fit in {scenario.system.num_accelerators} × {scenario.hardware_label}, "
+                f"but not one sequence of {peak_context:,} tokens beside them",
+                hint=f"use --gpus {min_for_one} or more, a shorter --context, or a smaller --kv-dtype",
             )
-        elif batch > max_batch:
+        if batch > max_batch:
             warnings.append(f"batch {batch} exceeds the max batch of {max_batch} that fits in memory at {peak_context} tokens of context")
     if points["attention_bound"] == roofline.COMPUTE:
         warnings.append(

@@ -174,7 +174,10 @@ def resolve(request: Request) -> Scenario:
             )
     if flops is None:
         where = hardware.id if hardware else "the accelerator"
-        null_reasons["compute"] = f"no peak FLOP/s known for {where} at {request.compute_dtype}; pass --flops such as 989TFLOPS"
+        null_reasons["compute"] = (
+            f"no peak FLOP/s known for {where} at {request.compute_dtype}, so the compute time and all that depends "
+            "on it are unknown; pass --flops with the accelerator's dense peak"
+        )
 
     price, price_source = _pick(request.price_usd_per_hour, "--price", hardware and hardware.price_usd_per_hour, hw_source)
     if price is None:
@@ -186,8 +189,12 @@ def resolve(request: Request) -> Scenario:
     mbu = request.mbu if request.mbu is not None else 1.0
     mfu = request.mfu if request.mfu is not None else 1.0
     reserve = request.memory_reserve if request.memory_reserve is not None else DEFAULT_MEMORY_RESERVE
-    if request.mbu is None and request.mfu is None:
-        warnings.append("MBU and MFU are at the ideal 1.0, so times are lower bounds and speeds upper bounds; pass --mbu and --mfu for an estimate")
+    ideal = [name for name, value in (("MBU", request.mbu), ("MFU", request.mfu)) if value is None]
+    if ideal:
+        names = " and ".join(ideal)
+        verb = "are" if len(ideal) == 2 else "is"
+        options = " and ".join(f"--{name.lower()}" for name in ideal)
+        warnings.append(f"{names} {verb} at the ideal 1.0, so times are lower bounds and speeds upper bounds; pass {options} for an estimate")
 
     system = System(
         num_accelerators=request.num_accelerators,
@@ -216,16 +223,35 @@ def resolve(request: Request) -> Scenario:
     embedding = model.embedding_params if model and not model.tie_word_embeddings else 0.0
     read = total - embedding
     if read <= 0:
-        raise InvalidQuantity(f"--params {total:.4g} is not more than the model's input embedding, {embedding:.4g}", hint="pass the total parameter count")
+        raise InvalidQuantity(
+            f"--params {total:,.0f} is not more than {model.id}'s input embedding of {embedding:,.0f} parameters",
+            hint="pass the total parameter count, embeddings included",
+        )
+    is_moe = model is not None and model.active_params is not None
     if request.active_params is not None:
         active, active_source = request.active_params, "option --active-params"
-    elif model is not None and request.total_params is None:
-        active, active_source = model.active_params_per_token, model_source
+        if model is not None and not is_moe:
+            warnings.append(
+                f"--active-params on the dense model {model.id} treats it as a mixture of experts whose tokens "
+                f"each use {active / read:.1%} of the weights, with no expert structure"
+            )
+    elif is_moe:
+        active, active_source = model.active_params, model_source
+        if request.total_params is not None:
+            warnings.append(f"--params replaces {model.id}'s total; its active parameters and experts are kept")
     else:
-        active, active_source = read, "derived: dense, all parameters read"
+        active, active_source = read, "derived: dense, all parameters but the input embedding read"
     experts = model.num_experts if model else None
     per_token = model.experts_per_token if model else None
-    shared, routed, fraction = split_weights(read, active, experts, per_token)
+    try:
+        shared, routed, fraction = split_weights(read, active, experts, per_token)
+    except InvalidQuantity as error:
+        given = [option for option in ("--params", "--active-params") if option in explicit]
+        if given:
+            where = f"with {' and '.join(given)} on {model.id}: " if model is not None else f"with {' and '.join(given)}: "
+        else:
+            where = f"{model.origin}: " if model is not None else ""
+        raise InvalidQuantity(where + error.message, hint=error.hint) from None
 
     attention, kv_source = _attention_groups(request, model, kv_element_bytes, warnings)
 
@@ -283,6 +309,12 @@ def resolve(request: Request) -> Scenario:
     record("mfu", mfu, origin("--mfu") if request.mfu is not None else "default: ideal roofline")
     record("memory_reserve", reserve, origin("--memory-reserve") if request.memory_reserve is not None else "default")
 
+    node = hardware.max_per_node if hardware else None
+    if node and request.num_accelerators > node:
+        warnings.append(
+            f"{request.num_accelerators} × {hardware.id} exceeds the {node} per node, so the group spans nodes; "
+            "roofcalc treats it as one device and ignores the slower links between nodes"
+        )
     if model and model.max_context_tokens and request.context_tokens > model.max_context_tokens:
         warnings.append(f"context {request.context_tokens} tokens exceeds {model.id}'s maximum of {model.max_context_tokens}")
     if request.prompt_tokens is not None and request.prompt_tokens > request.context_tokens:

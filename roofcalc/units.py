@@ -32,7 +32,17 @@ def _split(text: str, what: str, examples: str) -> tuple[float, str]:
     return value, match.group(2)
 
 
+# Magnitudes beyond these are typing mistakes rather than hardware or models, and they
+# would overflow the arithmetic downstream.
+LARGEST = 1e30
+SMALLEST = 1e-30
+
+
 def _check_positive(value: float, text: str, what: str, allow_zero: bool = False) -> float:
+    if not math.isfinite(value) or abs(value) > LARGEST:
+        raise InvalidQuantity(f"invalid {what} {text!r}: it is out of range", hint=f"give a value below {LARGEST:g} in its unit")
+    if 0 < abs(value) < SMALLEST:
+        raise InvalidQuantity(f"invalid {what} {text!r}: it is out of range", hint=f"give a value above {SMALLEST:g} in its unit")
     if value < 0 or (value == 0 and not allow_zero):
         bound = "zero or more" if allow_zero else "greater than zero"
         raise InvalidQuantity(f"invalid {what} {text!r}: it must be {bound}")
@@ -87,13 +97,16 @@ def parse_flops(text: str, what: str = "compute rate") -> float:
 
 
 def parse_count(text: str, what: str = "parameter count") -> float:
-    """Parse a count such as `70B`, `13.5B`, `70e9` or `405_000_000_000` (B = 10^9)."""
+    """Parse a count such as `70B`, `13.5B`, `70e9` or `405_000_000_000` (B = 10^9), at least 1."""
     examples = "70B, 13.5B or 70e9"
     value, unit = _split(text, what, examples)
     factor = COUNT_SUFFIXES.get(unit.upper() if unit.lower() != "b" else "B")
     if factor is None:
         raise InvalidQuantity(f"invalid {what} {text!r}: unknown suffix {unit!r}", hint=f"write it like {examples}")
-    return _check_positive(value * factor, text, what)
+    count = _check_positive(value * factor, text, what)
+    if count < 1:
+        raise InvalidQuantity(f"invalid {what} {text!r}: it must be at least 1", hint=f"write it like {examples}")
+    return count
 
 
 def parse_tokens(text: str, what: str = "token count") -> int:
@@ -103,15 +116,17 @@ def parse_tokens(text: str, what: str = "token count") -> int:
     factor = TOKEN_SUFFIXES.get(unit.upper())
     if factor is None:
         raise InvalidQuantity(f"invalid {what} {text!r}: unknown suffix {unit!r}", hint=f"write it like {examples}")
-    tokens = value * factor
+    tokens = _check_positive(value * factor, text, what)
     if tokens != int(tokens):
         raise InvalidQuantity(f"invalid {what} {text!r}: it must be a whole number of tokens")
-    return int(_check_positive(tokens, text, what))
+    if tokens > 1e12:
+        raise InvalidQuantity(f"invalid {what} {text!r}: it is out of range", hint="give at most 10^12 tokens")
+    return int(tokens)
 
 
-def parse_number(text: str, what: str, allow_zero: bool = False, maximum: float | None = None) -> float:
+def parse_number(text: str, what: str, allow_zero: bool = False, maximum: float | None = None, example: str = "2.5") -> float:
     """Parse a plain finite number, such as a price in USD or an efficiency factor."""
-    value, unit = _split(text, what, "2.5")
+    value, unit = _split(text, what, example)
     if unit:
         raise InvalidQuantity(f"invalid {what} {text!r}: expected a plain number without {unit!r}")
     _check_positive(value, text, what, allow_zero=allow_zero)
