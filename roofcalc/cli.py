@@ -53,6 +53,7 @@ PRICE = Quantity(units.parse_number, "price", "USD")
 POWER = Quantity(units.parse_number, "power", "WATTS")
 EFFICIENCY = Quantity(units.parse_number, "efficiency", "SHARE", maximum=1.0, example="0.8")
 RESERVE = Quantity(units.parse_number, "memory reserve", "SHARE", allow_zero=True, maximum=0.99, example="0.1")
+SECONDS = Quantity(units.parse_number, "time", "SECONDS", allow_zero=True, example="8e-6")
 
 
 class WeightFormat(click.ParamType):
@@ -165,8 +166,21 @@ HARDWARE_OVERRIDES = [
     click.option("--price", type=PRICE, help="Price in USD per accelerator-hour."),
     click.option("--tdp", type=POWER, help="Board power per accelerator in watts."),
 ]
+PARALLEL_OPTIONS = [
+    click.option("--tp", type=click.IntRange(min=1), help="Tensor-parallel degree: accelerators per pipeline stage. [default: --gpus]"),
+    click.option("--pp", type=click.IntRange(min=1), default=1, show_default=True, help="Pipeline stages, each of --tp accelerators."),
+    click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True, help="Expert-parallel degree within a stage (mixture of experts)."),
+    click.option("--replicas", type=click.IntRange(min=1), default=1, show_default=True, help="Copies of the whole group serving in parallel (data parallel)."),
+    click.option("--interconnect", type=BANDWIDTH, help="Accelerator-to-accelerator bandwidth, one direction, such as 450GB/s."),
+    click.option("--message-latency", type=SECONDS, help="Fixed time of one collective phase in seconds. [default: 0 ideal, 8e-6 typical]"),
+    click.option("--overlap-comm", is_flag=True, help="Hide communication behind compute where it fits."),
+    click.option("--efficiency", type=click.Choice(["ideal", "typical"], case_sensitive=False), default="ideal", show_default=True,
+                 help="ideal: the roofline bound. typical: measured MBU, MFU and overheads."),
+    click.option("--step-overhead", type=SECONDS, help="Fixed time per decode step in seconds."),
+    click.option("--layer-overhead", type=SECONDS, help="Fixed time per layer per step in seconds (kernel launches)."),
+]
 SCENARIO_OPTIONS = [
-    click.option("--gpus", "-n", type=click.IntRange(min=1), default=1, show_default=True, help="Accelerators acting as one device (tensor parallel)."),
+    click.option("--gpus", "-n", type=click.IntRange(min=1), default=1, show_default=True, help="Accelerators per pipeline stage; the same as --tp."),
     click.option("--context", "-s", type=TOKENS, default="4096", show_default=True, help="Tokens of context each sequence holds; K = 1024."),
     click.option("--prompt-tokens", type=TOKENS, help="Prompt length for prefill and time to first token. [default: the context]"),
     click.option("--output-tokens", type=TOKENS, help="Tokens generated per request; decode then averages over the growing context after the prompt."),
@@ -203,10 +217,24 @@ def build_request(ctx: click.Context, params: dict, **overrides):
     """Build a scenario Request from a command's parameters; `overrides` replace fields."""
     from roofcalc import catalog, scenario
 
+    explicit = explicit_options(ctx)
+    tensor_parallel = params.get("tp") or params.get("gpus", 1)
+    if params.get("tp") and "--gpus" in explicit and params["gpus"] != params["tp"]:
+        raise click.UsageError(f"--gpus {params['gpus']} and --tp {params['tp']} disagree; --gpus is a shorthand for --tp")
+    stages = params.get("pp", 1)
     fields = dict(
         model=load_model(params),
         hardware=_lookup(catalog.HARDWARE, params.get("hardware_id"), params.get("hardware_file")),
-        num_accelerators=params.get("gpus", 1),
+        num_accelerators=tensor_parallel * stages,
+        pipeline_stages=stages,
+        expert_parallel=params.get("ep", 1),
+        replicas=params.get("replicas", 1),
+        efficiency=(params.get("efficiency") or "ideal").lower(),
+        interconnect_bytes_per_s=params.get("interconnect"),
+        message_latency_s=params.get("message_latency"),
+        overlap_communication=params.get("overlap_comm", False),
+        step_overhead_s=params.get("step_overhead"),
+        layer_overhead_s=params.get("layer_overhead"),
         batch=params.get("batch", 1),
         context_tokens=params["context"],
         prompt_tokens=params.get("prompt_tokens"),
@@ -226,14 +254,14 @@ def build_request(ctx: click.Context, params: dict, **overrides):
         kv_bytes_per_token=params.get("kv_bytes_per_token"),
         price_usd_per_hour=params.get("price"),
         tdp_w=params.get("tdp"),
-        explicit=explicit_options(ctx),
+        explicit=explicit,
     )
     fields.update(overrides)
     return scenario.Request(**fields)
 
 
 @cli.command(short_help="Estimate one decode step: latency, throughput, price.")
-@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS)
+@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS + PARALLEL_OPTIONS)
 @click.option("--batch", "-b", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences decoded together in one step.")
 @click.option("--min-tokens-per-s-per-user", "min_speed", type=PRICE, help="Use the largest batch that keeps this per-user speed in tokens/s.")
 @click.option("--max-step-latency", "max_step", type=PRICE, help="Use the largest batch whose step takes at most this many seconds.")

@@ -9,7 +9,7 @@ import click
 
 from roofcalc import units
 from roofcalc.cli import (
-    HARDWARE_OPTIONS, HARDWARE_OVERRIDES, MODEL_OPTIONS, PRICE, SCENARIO_OPTIONS, apply_options,
+    HARDWARE_OPTIONS, HARDWARE_OVERRIDES, MODEL_OPTIONS, PARALLEL_OPTIONS, PRICE, SCENARIO_OPTIONS, apply_options,
     build_request, emit_warnings, fail,
 )
 from roofcalc.errors import InvalidQuantity, RoofcalcError
@@ -142,7 +142,7 @@ PLOT_OPTIONS = [
 
 
 @click.command()
-@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS + PLOT_OPTIONS)
+@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS + PARALLEL_OPTIONS + PLOT_OPTIONS)
 @click.option("--batch", "-b", "batches", type=BATCHES, help="Batches to evaluate: 1,8,64, 1..512 (doubling) or 1..512:16. [default: powers of two up to the max batch, with the crossover and max batch]")
 @click.option("--sweep-context", "contexts", type=CONTEXTS, help="Contexts to evaluate instead of one: 1K..128K (doubling) or a list.")
 @click.option("--format", "output_format", type=ROW_FORMATS, default="table", show_default=True, help="Output format.")
@@ -221,7 +221,7 @@ COMPARE_SCENARIO = SCENARIO_OPTIONS[1:]  # compare's --gpus also takes auto
 
 
 @click.command(short_help="Compare one model across accelerators.")
-@apply_options(MODEL_OPTIONS + COMPARE_SCENARIO)
+@apply_options(MODEL_OPTIONS + COMPARE_SCENARIO + [option for option in PARALLEL_OPTIONS[2:]])
 @click.option("--hardware", "-a", "hardware_ids", help="Comma-separated accelerator ids. [default: every catalog entry]")
 @click.option("--gpus", "-n", type=GpuCount(), default="auto", show_default=True, help="Accelerators per group, or auto: the fewest that hold the weights and one sequence, up to a node.")
 @click.option("--batch", "-b", "price_batch", type=click.IntRange(min=1), help="Also price output tokens at this batch.")
@@ -284,7 +284,7 @@ def compare(ctx, hardware_ids, gpus, price_batch, min_tokens_per_s_per_user, max
 
 
 @click.command()
-@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS)
+@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS + PARALLEL_OPTIONS)
 @click.option("--tier", "tier_specs", multiple=True, help="NAME=SPEC, repeatable: SPEC is batch:N, batch:max, batch:crossover or a per-user speed such as 150tok/s. [default: fast=batch:1, standard=batch:crossover, slow=batch:max]")
 @click.option("--format", "output_format", type=ROW_FORMATS, default="table", show_default=True, help="Output format.")
 @click.pass_context
@@ -340,7 +340,7 @@ class Rate(click.ParamType):
 
 
 @click.command()
-@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS)
+@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS + PARALLEL_OPTIONS)
 @click.option("--rate", "rate", type=Rate(), required=True, help="Request arrival rate: 5/s, 300/min or 1000/h.")
 @click.option("--fill-batch", type=click.IntRange(min=1), help="Hold requests until a batch of this size fills (slow mode) instead of continuous batching.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True, help="Output format.")

@@ -33,9 +33,10 @@ BITS_PER_ELEMENT = {
     "q4_0": 4.5,
 }
 
-# Named on the command line as `int4-g128`: groups of N integers with one fp16 scale
-# each (symmetric quantization, as in gpt-fast's int4 and many GPTQ exports without zero
-# points): 4 + 16/N bits.
+# Named on the command line as `int4-g128`: groups of N integers with one 16-bit scale
+# each and no zero point (symmetric quantization): 4 + 16/N bits. Formats that also
+# store a zero point per group, such as gpt-fast's int4, take 4 + 32/N bits and are not
+# this format.
 GROUPED_PATTERN = re.compile(r"^(int4|int8)-g(\d+)$")
 
 WEIGHT_FORMATS = tuple(BITS_PER_ELEMENT)

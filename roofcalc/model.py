@@ -26,9 +26,14 @@ COMPUTE = "compute"
 
 
 class System(NamedTuple):
-    """A group of identical accelerators treated as one device."""
+    """A group of identical accelerators serving one copy of the model.
 
-    num_accelerators: int
+    The group is `pipeline_stages` stages of `tensor_parallel` accelerators each. With
+    one stage and no communication costs it acts as one device with `N` times the
+    bandwidth, FLOP/s and memory.
+    """
+
+    num_accelerators: int  # N = tensor parallel × pipeline stages
     memory_bandwidth_bytes_per_s: float  # per accelerator, peak
     memory_capacity_bytes: float  # per accelerator
     peak_flops_per_s: float | None  # per accelerator, dense, at the compute data type
@@ -37,18 +42,29 @@ class System(NamedTuple):
     mbu: float = 1.0  # achieved share of peak memory bandwidth
     mfu: float = 1.0  # achieved share of peak FLOP/s
     memory_reserve: float = 0.1  # share of memory kept for activations and the runtime
+    pipeline_stages: int = 1
+    expert_parallel: int = 1  # accelerators of a stage that split the experts among them
+    interconnect_bandwidth_bytes_per_s: float | None = None  # per accelerator, one direction
+    message_latency_s: float = 0.0  # fixed cost of one collective phase
+    overlap_communication: bool = False
+    step_overhead_s: float = 0.0  # fixed cost per decode step (scheduling, sampling)
+    layer_overhead_s: float = 0.0  # fixed cost per layer per step (kernel launches)
+
+    @property
+    def tensor_parallel(self) -> int:
+        return self.num_accelerators // self.pipeline_stages
 
     @property
     def effective_bandwidth_bytes_per_s(self) -> float:
-        """Bandwidth of the whole group after MBU: `N × bandwidth × MBU`."""
-        return self.num_accelerators * self.memory_bandwidth_bytes_per_s * self.mbu
+        """Bandwidth of one pipeline stage after MBU: `TP × bandwidth × MBU` (`N` without pipelining)."""
+        return self.tensor_parallel * self.memory_bandwidth_bytes_per_s * self.mbu
 
     @property
     def effective_flops_per_s(self) -> float | None:
-        """FLOP/s of the whole group after MFU: `N × peak × MFU`, or None when unknown."""
+        """FLOP/s of one pipeline stage after MFU: `TP × peak × MFU`, or None when unknown."""
         if self.peak_flops_per_s is None:
             return None
-        return self.num_accelerators * self.peak_flops_per_s * self.mfu
+        return self.tensor_parallel * self.peak_flops_per_s * self.mfu
 
     @property
     def usable_memory_bytes(self) -> float:
@@ -84,6 +100,11 @@ class Workload(NamedTuple):
     routed_fraction: float  # share of routed weights one token uses, k/E
     active_params: float  # parameters multiplied per token, input embedding excluded
     attention: tuple[AttentionGroup, ...]  # layer groups by how much context they cache
+    num_layers: int = 0  # 0 when unknown: no per-layer overhead or communication
+    hidden_size: int = 0  # 0 when unknown: no communication
+    moe_layers: int = 0
+    experts_per_token: int = 0
+    activation_bytes: float = 2.0  # bytes per activation element sent between accelerators
 
     @property
     def is_sparse(self) -> bool:
@@ -211,8 +232,10 @@ class DecodeStep(NamedTuple):
     attention: KernelTime
     memory_time_s: object  # all bytes at the effective bandwidth
     compute_time_s: object  # all FLOPs at the effective FLOP/s, or None
-    step_latency_s: object  # linear time + attention time, or None
-    bound: object  # the resource that limits the larger share of the step
+    step_latency_s: object  # linear + attention + visible communication + overhead, or None
+    bound: object  # the resource that limits the largest share of the step
+    communication_time_s: object = 0.0  # the part not hidden behind compute
+    overhead_time_s: object = 0.0
 
 
 def decode_step(workload: Workload, system: System, batch, context_tokens, generated_tokens=0) -> DecodeStep:
@@ -225,28 +248,111 @@ def decode_step(workload: Workload, system: System, batch, context_tokens, gener
     (`attended_tokens`), which is exact for the bytes and FLOPs; the max in each
     roofline time makes the step at the mean context a close estimate of the mean step.
     """
-    weights = weight_bytes_read(workload, batch)
-    kv = kv_bytes_read(workload, batch, context_tokens, generated_tokens)
-    lin_flops = linear_flops(workload, batch)
-    attn_flops = attention_flops(workload, batch, context_tokens, generated_tokens)
+    # With pipelining the batch runs as one micro-batch per stage (or one per sequence
+    # when there are fewer sequences than stages). A token of every sequence takes one
+    # pass of a micro-batch through all stages, and in that time each stage reads its
+    # weights once per micro-batch.
+    batch = np.asarray(batch, dtype=float)
+    micro = np.maximum(batch / system.pipeline_stages, np.minimum(batch, 1.0))
+    stages = batch / micro  # micro-batches in flight
+    weights = weight_bytes_read(workload, micro)
+    kv = kv_bytes_read(workload, micro, context_tokens, generated_tokens)
+    lin_flops = linear_flops(workload, micro)
+    attn_flops = attention_flops(workload, micro, context_tokens, generated_tokens)
     linear = roofline_time(weights, lin_flops, system)
     attention = roofline_time(kv, attn_flops, system)
+    communication = communication_time(workload, system, micro)
+    overhead = system.step_overhead_s + system.layer_overhead_s * workload.num_layers
 
     memory_time = (weights + kv) / system.effective_bandwidth_bytes_per_s
     if system.effective_flops_per_s is None:
-        return DecodeStep(weights, kv, lin_flops, attn_flops, linear, attention, memory_time, None, None, None)
+        return DecodeStep(stages * weights, stages * kv, stages * lin_flops, stages * attn_flops, linear, attention,
+                          memory_time, None, None, None, communication, overhead)
 
     compute_time = (lin_flops + attn_flops) / system.effective_flops_per_s
-    step = linear.time_s + attention.time_s
-    bound = dominant_bound(linear, attention)
-    return DecodeStep(weights, kv, lin_flops, attn_flops, linear, attention, memory_time, compute_time, step, bound)
+    kernels = linear.time_s + attention.time_s
+    if system.overlap_communication:
+        visible = np.maximum(communication - kernels, 0.0)
+    else:
+        visible = communication
+    step = kernels + visible + overhead
+    bound = dominant_bound(linear, attention, communication_s=visible, overhead_s=overhead)
+    return DecodeStep(stages * weights, stages * kv, stages * lin_flops, stages * attn_flops, linear, attention,
+                      memory_time, compute_time, step, bound, visible, overhead)
 
 
-def dominant_bound(*kernels: KernelTime):
-    """Return "memory" when the memory-bound kernels take at least half the total time."""
-    total = sum(kernel.time_s for kernel in kernels)
+COMMUNICATION = "communication"
+OVERHEAD = "overhead"
+
+
+def dominant_bound(*kernels: KernelTime, communication_s=0.0, overhead_s=0.0):
+    """Return the resource that limits the largest share of the step.
+
+    The share of "memory" is the time of the memory-bound kernels, that of "compute"
+    the time of the compute-bound ones; communication and fixed overheads count as
+    their own resources.
+    """
     memory_limited = sum(np.where(kernel.bound == MEMORY, kernel.time_s, 0.0) for kernel in kernels)
-    return np.where(memory_limited >= total - memory_limited, MEMORY, COMPUTE)
+    compute_limited = sum(np.where(kernel.bound == COMPUTE, kernel.time_s, 0.0) for kernel in kernels)
+    shares = np.broadcast_arrays(memory_limited, compute_limited, np.asarray(communication_s, dtype=float),
+                                 np.asarray(overhead_s, dtype=float))
+    names = np.array([MEMORY, COMPUTE, COMMUNICATION, OVERHEAD])
+    return names[np.argmax(np.stack(shares), axis=0)]
+
+
+def allreduce_time_s(message_bytes, accelerators: int, link_bytes_per_s: float, latency_s: float):
+    """Return the time of one ring all-reduce of `message_bytes` over `accelerators`.
+
+    A ring all-reduce is a reduce-scatter and an all-gather; together they send
+    `2 (N − 1) / N` of the buffer over each accelerator's link, and each phase pays the
+    message latency once: `2 (N − 1)/N × bytes / link + 2 × latency`. Zero for one accelerator.
+    """
+    if accelerators <= 1:
+        return np.zeros_like(np.asarray(message_bytes, dtype=float))
+    share = 2.0 * (accelerators - 1) / accelerators
+    return share * np.asarray(message_bytes, dtype=float) / link_bytes_per_s + 2.0 * latency_s
+
+
+def communication_time(workload: Workload, system: System, micro_batch):
+    """Return the communication time of one decode pass of a micro-batch, in seconds.
+
+    Tensor parallelism: two all-reduces per layer (after attention and after the
+    feed-forward block) of `B × hidden × activation bytes` each, as in Megatron-LM's
+    layout. Expert parallelism: in each MoE layer the feed-forward all-reduce becomes an
+    all-to-all dispatch and combine; each accelerator sends its `1/EP` share of the
+    `B × k` routed token copies, of which `(EP − 1)/EP` leave it. Pipelining: one
+    activation hand-off of `B × hidden × activation bytes` between consecutive stages.
+    Zero when the model's width or layer count is unknown.
+    """
+    micro = np.asarray(micro_batch, dtype=float)
+    if workload.hidden_size == 0 or workload.num_layers == 0 or system.interconnect_bandwidth_bytes_per_s is None:
+        return np.zeros_like(micro)
+    link, latency = system.interconnect_bandwidth_bytes_per_s, system.message_latency_s
+    message = micro * workload.hidden_size * workload.activation_bytes
+    tp = system.tensor_parallel
+    expert_layers = workload.moe_layers if system.expert_parallel > 1 else 0
+    allreduces = 2 * workload.num_layers - expert_layers
+    total = allreduces * allreduce_time_s(message, tp, link, latency)
+    if expert_layers:
+        ep = system.expert_parallel
+        routed = micro * workload.experts_per_token * workload.hidden_size * workload.activation_bytes
+        per_exchange = routed / ep * (ep - 1) / ep / link + latency
+        total = total + expert_layers * 2 * per_exchange
+    if system.pipeline_stages > 1:
+        total = total + (system.pipeline_stages - 1) * (message / link + latency)
+    return total
+
+
+def interconnect_flops_per_byte(system: System) -> float | None:
+    """Return peak FLOP/s over interconnect bytes/s: 312e12 / 300e9 = 1,040 for an A100 on NVLink 3.
+
+    Tensor-parallel communication stays hidden behind compute while the FLOPs done per
+    byte sent exceed this, which for a transformer layer means a hidden size per
+    accelerator above about this many (kipply, "Transformer Inference Arithmetic").
+    """
+    if system.peak_flops_per_s is None or not system.interconnect_bandwidth_bytes_per_s:
+        return None
+    return system.peak_flops_per_s / system.interconnect_bandwidth_bytes_per_s
 
 
 def crossover_batch(workload: Workload, system: System) -> float | None:
@@ -259,9 +365,15 @@ def crossover_batch(workload: Workload, system: System) -> float | None:
     (989.4 TFLOP/s ÷ 3.35 TB/s ≈ 295 for bf16 on an H100 SXM). For a mixture of experts
     `W(B)` grows with `B`, which pushes the crossover higher; `B / W(B)` increases
     monotonically (`W` is concave with `W(0) ≥ 0`), so the root is unique and found by
-    bisection. Returns None when the FLOP/s are unknown. The result is a real number,
-    not rounded to a whole batch.
+    bisection. With pipelining each stage sees a micro-batch of `B / stages`, so the
+    crossover in whole batches is that many times larger. Returns None when the FLOP/s
+    are unknown. The result is a real number, not rounded to a whole batch.
     """
+    root = _micro_crossover(workload, system)
+    return None if root is None else root * system.pipeline_stages
+
+
+def _micro_crossover(workload: Workload, system: System) -> float | None:
     flops = system.effective_flops_per_s
     if flops is None:
         return None
@@ -401,9 +513,12 @@ def prefill(workload: Workload, system: System, prompt_tokens: int) -> Prefill:
     if system.effective_flops_per_s is not None:
         linear = roofline_time(weights, lin_flops, system)
         attention = roofline_time(kv_written, attn_flops, system)
-        ttft = linear.time_s + attention.time_s
-        bound = dominant_bound(linear, attention)
-        seconds_per_token = flops_per_token / system.effective_flops_per_s
+        communication = communication_time(workload, system, prompt_tokens)
+        overhead = system.step_overhead_s + system.layer_overhead_s * workload.num_layers
+        ttft = linear.time_s + attention.time_s + communication + overhead
+        bound = dominant_bound(linear, attention, communication_s=communication, overhead_s=overhead)
+        # At full load every accelerator of every stage computes: N × peak × MFU.
+        seconds_per_token = flops_per_token / (system.num_accelerators * system.peak_flops_per_s * system.mfu)
         price = price_per_million_tokens_usd(system, seconds_per_token)
     return Prefill(
         prompt_tokens=prompt_tokens,

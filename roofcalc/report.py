@@ -49,8 +49,9 @@ POINT_KEYS = (
     "kv_cache_bytes_per_token", "kv_cache_bytes_per_sequence", "kv_cache_context_tokens",
     "weight_bytes_read_per_step", "kv_bytes_read_per_step", "flops_per_step", "linear_flops_per_step",
     "attention_flops_per_step", "memory_time_s", "compute_time_s", "step_latency_s", "bound",
-    "linear_time_s", "linear_bound", "attention_time_s", "attention_bound", "max_batch",
-    "memory_used_bytes", "throughput_tokens_per_s", "tokens_per_s_per_user",
+    "linear_time_s", "linear_bound", "attention_time_s", "attention_bound", "communication_time_s",
+    "overhead_time_s", "max_batch", "memory_used_bytes", "throughput_tokens_per_s",
+    "total_throughput_tokens_per_s", "tokens_per_s_per_user",
     "price_per_million_output_tokens_usd", "energy_per_output_token_j",
     "prefill_flops", "prefill_bytes", "time_to_first_token_s", "price_per_million_input_tokens_usd",
 )
@@ -122,9 +123,12 @@ def _evaluate_points(scenario: Scenario, batch, context_tokens=None) -> dict:
         "linear_bound": step.linear.bound,
         "attention_time_s": step.attention.time_s,
         "attention_bound": step.attention.bound,
+        "communication_time_s": np.broadcast_to(np.asarray(step.communication_time_s, dtype=float), batch.shape),
+        "overhead_time_s": np.broadcast_to(np.asarray(step.overhead_time_s, dtype=float), batch.shape),
         "max_batch": roofline.max_batch(workload, system, peak_context) if scenario.memory_known else None,
         "memory_used_bytes": workload.resident_weight_bytes + batch * kv_per_sequence if scenario.memory_known else None,
         "throughput_tokens_per_s": None,
+        "total_throughput_tokens_per_s": None,
         "tokens_per_s_per_user": None,
         "price_per_million_output_tokens_usd": None,
         "energy_per_output_token_j": None,
@@ -132,6 +136,7 @@ def _evaluate_points(scenario: Scenario, batch, context_tokens=None) -> dict:
     if step.step_latency_s is not None:
         seconds_per_token = step.step_latency_s / batch
         points["throughput_tokens_per_s"] = roofline.throughput_tokens_per_s(batch, step.step_latency_s)
+        points["total_throughput_tokens_per_s"] = points["throughput_tokens_per_s"] * scenario.request.replicas
         points["tokens_per_s_per_user"] = roofline.tokens_per_s_per_user(step.step_latency_s)
         points["price_per_million_output_tokens_usd"] = roofline.price_per_million_tokens_usd(system, seconds_per_token)
         points["energy_per_output_token_j"] = roofline.energy_per_token_j(system, seconds_per_token)

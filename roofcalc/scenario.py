@@ -16,6 +16,8 @@ from roofcalc.specs import Hardware, Model
 
 DEFAULT_MEMORY_RESERVE = 0.1  # vLLM's default gpu_memory_utilization is 0.9
 DEFAULT_CONTEXT_TOKENS = 4096
+# PCIe 4.0 x16: 16 GT/s × 16 lanes × 128/130 encoding ÷ 8 = 31.5 GB/s per direction.
+PCIE4_X16_BYTES_PER_S = 16e9 * 16 * 128 / 130 / 8
 
 
 class Request(NamedTuple):
@@ -43,6 +45,15 @@ class Request(NamedTuple):
     kv_bytes_per_token: float | None = None
     price_usd_per_hour: float | None = None
     tdp_w: float | None = None
+    pipeline_stages: int = 1  # num_accelerators = tensor parallel × pipeline stages
+    expert_parallel: int = 1
+    replicas: int = 1
+    efficiency: str = "ideal"  # "ideal" or "typical"
+    interconnect_bytes_per_s: float | None = None
+    message_latency_s: float | None = None
+    overlap_communication: bool = False
+    step_overhead_s: float | None = None
+    layer_overhead_s: float | None = None
     # Names of the options that were given explicitly, for provenance ("option --gpus").
     explicit: frozenset[str] = frozenset()
 
@@ -186,15 +197,53 @@ def resolve(request: Request) -> Scenario:
     if tdp is None:
         null_reasons["energy"] = "no board power known; pass --tdp in watts"
 
-    mbu = request.mbu if request.mbu is not None else 1.0
-    mfu = request.mfu if request.mfu is not None else 1.0
     reserve = request.memory_reserve if request.memory_reserve is not None else DEFAULT_MEMORY_RESERVE
+    hardware_id = hardware.id if hardware else None
+    if request.efficiency == "typical":
+        from roofcalc import efficiency
+
+        typical_mbu = efficiency.typical_mbu(hardware_id)
+        typical_mfu = efficiency.typical_mfu(hardware_id, request.compute_dtype)
+        mbu, mbu_source = (request.mbu, "option --mbu") if request.mbu is not None else (typical_mbu.value, f"typical: {typical_mbu.source}")
+        mfu, mfu_source = (request.mfu, "option --mfu") if request.mfu is not None else (typical_mfu.value, f"typical: {typical_mfu.source}")
+        step_overhead = request.step_overhead_s if request.step_overhead_s is not None else efficiency.TYPICAL_STEP_OVERHEAD.value
+        layer_overhead = request.layer_overhead_s if request.layer_overhead_s is not None else efficiency.TYPICAL_LAYER_OVERHEAD.value
+        latency = request.message_latency_s if request.message_latency_s is not None else efficiency.TYPICAL_MESSAGE_LATENCY.value
+        overhead_source = f"typical: {efficiency.TYPICAL_LAYER_OVERHEAD.source}"
+        latency_source = f"typical: {efficiency.TYPICAL_MESSAGE_LATENCY.source}"
+    else:
+        mbu, mbu_source = (request.mbu, "option --mbu") if request.mbu is not None else (1.0, "default: ideal roofline")
+        mfu, mfu_source = (request.mfu, "option --mfu") if request.mfu is not None else (1.0, "default: ideal roofline")
+        step_overhead = request.step_overhead_s or 0.0
+        layer_overhead = request.layer_overhead_s or 0.0
+        latency = request.message_latency_s or 0.0
+        overhead_source = latency_source = "default: ideal roofline"
     ideal = [name for name, value in (("MBU", request.mbu), ("MFU", request.mfu)) if value is None]
-    if ideal:
+    if ideal and request.efficiency == "ideal":
         names = " and ".join(ideal)
         verb = "are" if len(ideal) == 2 else "is"
         options = " and ".join(f"--{name.lower()}" for name in ideal)
-        warnings.append(f"{names} {verb} at the ideal 1.0, so times are lower bounds and speeds upper bounds; pass {options} for an estimate")
+        warnings.append(
+            f"{names} {verb} at the ideal 1.0, so times are lower bounds and speeds upper bounds; "
+            f"pass --efficiency typical or {options} for an estimate"
+        )
+
+    tensor_parallel = request.num_accelerators // request.pipeline_stages
+    link, link_source = _pick(request.interconnect_bytes_per_s, "--interconnect",
+                              hardware and hardware.interconnect_bandwidth_bytes_per_s, hw_source)
+    if link is None and request.num_accelerators > 1:
+        link, link_source = PCIE4_X16_BYTES_PER_S, "fallback: PCIe 4.0 x16, 31.5 GB/s per direction"
+        warnings.append(
+            f"{hardware_id or 'the accelerator'} has no interconnect figure, so communication runs over PCIe 4.0 x16 "
+            "(31.5 GB/s per direction); pass --interconnect to change it"
+        )
+    if request.expert_parallel > 1 and not (model is not None and model.num_experts):
+        raise InvalidQuantity("--ep needs a mixture-of-experts model", hint="leave --ep at 1 for a dense model")
+    if tensor_parallel % request.expert_parallel:
+        raise InvalidQuantity(
+            f"--ep {request.expert_parallel} does not divide the {tensor_parallel} accelerators of a pipeline stage",
+            hint="choose --ep as a divisor of --tp",
+        )
 
     system = System(
         num_accelerators=request.num_accelerators,
@@ -206,6 +255,13 @@ def resolve(request: Request) -> Scenario:
         mbu=mbu,
         mfu=mfu,
         memory_reserve=reserve,
+        pipeline_stages=request.pipeline_stages,
+        expert_parallel=request.expert_parallel,
+        interconnect_bandwidth_bytes_per_s=link,
+        message_latency_s=latency,
+        overlap_communication=request.overlap_communication,
+        step_overhead_s=step_overhead,
+        layer_overhead_s=layer_overhead,
     )
 
     # Model side.
@@ -267,7 +323,14 @@ def resolve(request: Request) -> Scenario:
         routed_fraction=fraction,
         active_params=active,
         attention=attention,
+        num_layers=(model.num_layers or 0) if model is not None else 0,
+        hidden_size=(model.hidden_size or 0) if model is not None else 0,
+        moe_layers=model.moe_layers if model is not None else 0,
+        experts_per_token=(model.experts_per_token or 0) if model is not None else 0,
+        activation_bytes=dtypes.bytes_per_element("bf16"),
     )
+    if request.num_accelerators > 1 and workload.hidden_size == 0:
+        warnings.append("the model's hidden size is unknown, so communication between accelerators is not modelled")
 
     scenario = Scenario(
         request=request,
@@ -305,8 +368,18 @@ def resolve(request: Request) -> Scenario:
     record("bytes_per_weight", weight_bytes, f"weight dtype {weight_dtype}, block scales included")
     record("unquantized_params", unquantized, model_source or "none")
     record("kv_cache_bytes_per_token_unwindowed", workload.kv_bytes_per_token_unwindowed, kv_source)
-    record("mbu", mbu, origin("--mbu") if request.mbu is not None else "default: ideal roofline")
-    record("mfu", mfu, origin("--mfu") if request.mfu is not None else "default: ideal roofline")
+    record("mbu", mbu, mbu_source)
+    record("mfu", mfu, mfu_source)
+    record("efficiency", request.efficiency, origin("--efficiency"))
+    record("tensor_parallel", tensor_parallel, "option --tp or --gpus" if "--tp" in explicit or "--gpus" in explicit else "default")
+    record("pipeline_stages", request.pipeline_stages, origin("--pp"))
+    record("expert_parallel", request.expert_parallel, origin("--ep"))
+    record("replicas", request.replicas, origin("--replicas"))
+    record("interconnect_bandwidth_bytes_per_s", link, link_source or "none: one accelerator")
+    record("message_latency_s", latency, origin("--message-latency") if request.message_latency_s is not None else latency_source)
+    record("overlap_communication", request.overlap_communication, origin("--overlap-comm"))
+    record("step_overhead_s", step_overhead, origin("--step-overhead") if request.step_overhead_s is not None else overhead_source)
+    record("layer_overhead_s", layer_overhead, origin("--layer-overhead") if request.layer_overhead_s is not None else overhead_source)
     record("memory_reserve", reserve, origin("--memory-reserve") if request.memory_reserve is not None else "default")
 
     node = hardware.max_per_node if hardware else None

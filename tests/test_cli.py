@@ -58,14 +58,17 @@ def test_example_json_values():
     # KV: 64 × 4,096 × 327,680 B = 85.899 GB.
     assert data["kv_bytes_read_per_step"] == 64 * 4096 * 327_680
     # Linear 139.006e9 / (8 × 3.35e12) = 5.1868 ms; attention 85.899e9 / 26.8e12 = 3.2052 ms.
-    assert data["step_latency_s"] == pytest.approx(5.1868e-3 + 3.2052e-3, rel=1e-4)
+    # Tensor parallelism: 2 × 80 ring all-reduces of 64 × 8,192 × 2 B = 1,048,576 B, each
+    # moving 2 × 7/8 of it over 450 GB/s NVLink: 160 × 4.0782 µs = 0.6525 ms.
+    assert data["communication_time_s"] == pytest.approx(160 * 2 * 7 / 8 * 1_048_576 / 450e9)
+    assert data["step_latency_s"] == pytest.approx(5.1868e-3 + 3.2052e-3 + 0.6525e-3, rel=1e-4)
     assert data["bound"] == "memory"
     # Dense crossover: 989.4 / 3.35 = 295.34.
     assert data["crossover_batch"] == pytest.approx(295.343, rel=1e-5)
     # (8 × 80e9 × 0.9 − 141.107e9) / (4,096 × 327,680) = 434.89e9 / 1.34218e9 = 324.0.
     assert data["max_batch"] == 324
-    # 8 × 4.76 USD/h / 3600 × 8.392 ms / 64 × 1e6 = 1.387 USD per million tokens.
-    assert data["price_per_million_output_tokens_usd"] == pytest.approx(1.3870, rel=1e-4)
+    # 8 × 4.76 USD/h / 3600 × 9.0445 ms / 64 × 1e6 = 1.4948 USD per million tokens.
+    assert data["price_per_million_output_tokens_usd"] == pytest.approx(1.4948, rel=1e-4)
     assert data["inputs"]["num_accelerators"] == {"value": 8, "source": "option --gpus"}
 
 
@@ -81,9 +84,9 @@ def test_example_table_sections():
     assert result.exit_code == 0
     for heading in ("Inputs", "Memory", "Time per decode step", "Capacity", "Cost"):
         assert heading in result.stdout
-    assert "8.39 ms" in result.stdout
+    assert "9.04 ms" in result.stdout
     assert "memory-bound" in result.stdout
-    assert "$1.39 / M" in result.stdout
+    assert "$1.49 / M" in result.stdout
 
 
 def test_raw_numbers_without_catalog():
@@ -100,7 +103,7 @@ def test_raw_numbers_without_catalog():
 def test_override_catalog_field():
     data = run_json(*EXAMPLE, "--bandwidth", "6.7TB/s")
     assert data["inputs"]["memory_bandwidth_bytes_per_s"] == {"value": 6.7e12, "source": "option --bandwidth"}
-    assert data["step_latency_s"] == pytest.approx((5.1868e-3 + 3.2052e-3) / 2, rel=1e-4)
+    assert data["step_latency_s"] == pytest.approx((5.1868e-3 + 3.2052e-3) / 2 + 0.6525e-3, rel=1e-4)
 
 
 def test_no_nan_in_json():
