@@ -27,7 +27,7 @@ POINT, CROSSOVER, MAX_BATCH, BOTH, OVER_MEMORY = "point", "crossover", "max batc
 SYMBOLS = {POINT: "o", CROSSOVER: "C", MAX_BATCH: "M", BOTH: "@", OVER_MEMORY: "x"}
 LINE_SYMBOL = "."
 LEGEND_TEXT = {
-    POINT: "batch of the sweep",
+    POINT: "point of the sweep",
     CROSSOVER: "crossover batch, where the linear layers turn compute-bound",
     MAX_BATCH: "max batch that fits in memory",
     BOTH: "crossover batch, which is also the max batch",
@@ -66,19 +66,24 @@ def chart_title(scenario) -> str:
     else:
         context = f"{value('context_tokens'):,}-token context"
     dtypes = f"{value('weight_dtype')} weights, {value('kv_dtype')} KV cache, {value('compute_dtype')} compute"
-    return f"{model} on {value('num_accelerators')} × {hardware}: {context}, {dtypes}, {_efficiency_text(inputs)}"
+    return f"{model} on {value('num_accelerators')} × {hardware}: {context}, {dtypes}, {_efficiency_text(scenario)}"
 
 
-def _efficiency_text(inputs: dict) -> str:
-    mbu, mfu = inputs["mbu"], inputs["mfu"]
-    mbu_ideal = mbu["source"].startswith("default")
-    mfu_ideal = mfu["source"].startswith("default")
-    if mbu_ideal and mfu_ideal:
-        return "ideal MBU and MFU of 1"
-    parts = []
-    for name, entry, ideal in (("MBU", mbu, mbu_ideal), ("MFU", mfu, mfu_ideal)):
-        parts.append(f"{name} {entry['value']:g}" + (" (ideal)" if ideal else " (given)"))
-    return " and ".join(parts)
+def _efficiency_text(scenario) -> str:
+    # The request's own fields say whether MBU and MFU were given. The inputs' sources can
+    # read "default" for a given value, because a Request built in Python lists no explicit options.
+    request = scenario.request
+    default_label = "typical" if getattr(request, "efficiency", "ideal") == "typical" else "ideal"
+    figures = []
+    for name, requested in (("MBU", request.mbu), ("MFU", request.mfu)):
+        label = default_label if requested is None else "given"
+        figures.append((name, scenario.inputs[name.lower()]["value"], label))
+    (_, mbu, mbu_label), (_, mfu, mfu_label) = figures
+    if mbu_label == mfu_label == "ideal":
+        return f"ideal MBU and MFU of {mbu:g}"
+    if mbu_label == mfu_label:
+        return f"MBU {mbu:.3g} and MFU {mfu:.3g} ({mbu_label})"
+    return " and ".join(f"{name} {value:.3g} ({label})" for name, value, label in figures)
 
 
 def _kind(marker: str | None) -> str:
@@ -132,12 +137,17 @@ def series(points: list[Point]) -> list[list[Point]]:
     A batch sweep gives one line per context, in batch order. A context sweep at one
     batch gives a single line in context order.
     """
-    if len({point.batch for point in points}) == 1:
+    if line_order(points) == "context":
         return [sorted(points, key=lambda point: point.context)]
     by_context: dict[int, list[Point]] = {}
     for point in points:
         by_context.setdefault(point.context, []).append(point)
     return [sorted(group, key=lambda point: point.batch) for _, group in sorted(by_context.items())]
+
+
+def line_order(points: list[Point]) -> str:
+    """Return the key the lines follow: "context" when every point has one batch, else "batch"."""
+    return "context" if len({point.batch for point in points}) == 1 else "batch"
 
 
 def context_note(points: list[Point]) -> str | None:
@@ -148,7 +158,8 @@ def context_note(points: list[Point]) -> str | None:
     contexts = sorted({point.context for point in points})
     if len(contexts) == 1:
         return None
-    return f"contexts vary from {contexts[0]:,} to {contexts[-1]:,} tokens (one line per context)"
+    layout = "along the line" if line_order(points) == "context" else "one line per context"
+    return f"contexts vary from {contexts[0]:,} to {contexts[-1]:,} tokens ({layout})"
 
 
 def marked_point_text(point: Point) -> str:
@@ -199,7 +210,7 @@ def linear_ticks(low: float, high: float, target: int = 5) -> list[float]:
 
 
 def log_ticks(low: float, high: float) -> list[float]:
-    """Return the values 1, 2 and 5 × 10^k from low to high; only powers of 10 when that gives more than 7."""
+    """Return the values 1, 2 and 5 × 10^k from low to high, or only the powers of 10 when that gives more than 7."""
     decades = range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1)
     ticks = [factor * 10.0 ** decade for decade in decades for factor in (1, 2, 5)]
     ticks = [tick for tick in ticks if low * (1 - 1e-9) <= tick <= high * (1 + 1e-9)]
@@ -293,8 +304,8 @@ def x_axis_lines(axis: Axis, indent: int) -> list[str]:
 
 
 def legend_lines(points: list[Point]) -> list[str]:
-    """Return one legend line per kind of point drawn; marked points also give their figures."""
-    lines = [f"{SYMBOLS[POINT]}  {LEGEND_TEXT[POINT]}    {LINE_SYMBOL}  line between batches in order"]
+    """Return one legend line per kind of point drawn, and a line of figures for each marked point."""
+    lines = [f"{SYMBOLS[POINT]}  {LEGEND_TEXT[POINT]}    {LINE_SYMBOL}  line through the points in {line_order(points)} order"]
     for kind in (CROSSOVER, MAX_BATCH, BOTH):
         for point in points:
             if point.kind == kind:
@@ -325,9 +336,9 @@ def write_plot_file(rows: list[dict], path, title: str) -> None:
     path = os.fspath(path)
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in FILE_SUFFIXES:
-        shown = repr(suffix) if suffix else "no suffix"
+        suffix_text = repr(suffix) if suffix else "no suffix"
         raise RoofcalcError(
-            f"unsupported plot file type {shown} in {path}",
+            f"unsupported plot file type {suffix_text} in {path}",
             hint=f"use a path ending in {' or '.join(FILE_SUFFIXES)}",
         )
     points = plottable_points(rows)
@@ -347,14 +358,19 @@ def write_plot_file(rows: list[dict], path, title: str) -> None:
 
     lines = series(points)
     several = len(lines) > 1
+    order = line_order(points)
     for line in lines:
-        label = f"{line[0].context:,} tokens" if several else None
+        if several:
+            label = f"{line[0].context:,} tokens"
+        else:
+            label = "sweep, each point labelled with its " + ("context in tokens" if order == "context" else "batch")
         axes.plot([point.speed for point in line], [point.price for point in line], "o-", markersize=4, linewidth=1.2,
                   color=None if several else "tab:blue", label=label, zorder=2)
     if not several:
         for point in lines[0]:
             if point.kind == POINT:
-                axes.annotate(f"{point.batch:,}", (point.speed, point.price), xytext=(4, 4), textcoords="offset points",
+                text = f"{point.context:,}" if order == "context" else f"{point.batch:,}"
+                axes.annotate(text, (point.speed, point.price), xytext=(4, 4), textcoords="offset points",
                               fontsize=7, color="dimgray")
 
     _draw_marked_points(axes, points)
@@ -369,7 +385,7 @@ def write_plot_file(rows: list[dict], path, title: str) -> None:
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"${value:,.6g}"))
     axes.set_xlabel(f"Per-user decode speed ({SPEED_LABEL})")
     axes.grid(True, which="major", alpha=0.3)
-    axes.legend(loc="upper left", fontsize=8, title="point labels: batch" if not several else None, title_fontsize=8)
+    axes.legend(loc="best", fontsize=8)
 
     heading = "\n".join(textwrap.wrap(title, 90))
     note = context_note(points)

@@ -44,7 +44,7 @@ def plot_area(text):
     """Return the chart rows between the y-axis title and the x axis, without tick labels."""
     lines = text.splitlines()
     top = next(index for index, line in enumerate(lines) if line.startswith(plot.PRICE_LABEL))
-    bottom = next(index for index, line in enumerate(lines) if re.match(r"^ +\+-", line))
+    bottom = next(index for index, line in enumerate(lines) if re.match(r"^ +\+[-+]", line))
     return [re.sub(r"^ *[\d.,]* [|+]", "", line) for line in lines[top + 1:bottom]]
 
 
@@ -73,8 +73,7 @@ def test_title_names_scenario(scenario):
 
 def test_title_given_efficiency():
     title = plot.chart_title(llama_scenario(mbu=0.7, mfu=0.5, kv_dtype="fp8", context_tokens=8192))
-    assert "MBU 0.7 (given)" in title
-    assert "MFU 0.5 (given)" in title
+    assert "MBU 0.7 and MFU 0.5 (given)" in title
     assert "fp8 KV cache" in title
     assert "8,192-token context" in title
 
@@ -111,27 +110,44 @@ def test_terminal_plot_axis_labels(chart):
     assert "tokens/s per user" in chart
 
 
-def test_terminal_plot_tick_values(chart):
-    # Prices run from $0.716 (max batch) to $55.4 (batch 1); speeds from 45.6 to 191 tokens/s.
+def test_terminal_plot_y_ticks(rows, chart):
+    # Batch 1 costs about 50 times the max batch, so the y ticks are 1, 2 and 5 × 10^k.
+    prices = [row["price_per_million_output_tokens_usd"] for row in rows]
+    candidates = [factor * 10.0 ** exponent for exponent in range(-2, 4) for factor in (1, 2, 5)]
+    expected = [f"{value:g}" for value in reversed(candidates) if min(prices) <= value <= max(prices)]
     y_ticks = re.findall(r"^ *([\d.]+) \+", chart, flags=re.MULTILINE)
-    assert y_ticks == ["50", "20", "10", "5", "2", "1"]
-    assert re.search(r"^ +60 +80 +100 +120 +140 +160 +180$", chart, flags=re.MULTILINE)
+    assert y_ticks == expected
 
 
-def test_terminal_plot_draws_marked_points(chart):
+def test_terminal_plot_x_ticks(rows, chart):
+    speeds = [row["tokens_per_s_per_user"] for row in rows]
+    lines = chart.splitlines()
+    axis_index = next(index for index, line in enumerate(lines) if re.match(r"^ +\+[-+]", line))
+    x_ticks = [float(text.replace(",", "")) for text in lines[axis_index + 1].split()]
+    steps = {round(second - first, 9) for first, second in zip(x_ticks, x_ticks[1:])}
+    assert len(x_ticks) >= 3
+    assert len(steps) == 1
+    assert min(speeds) <= x_ticks[0]
+    assert x_ticks[-1] <= max(speeds)
+
+
+def test_terminal_plot_draws_marked_points(rows, chart):
     area = "\n".join(plot_area(chart))
     assert area.count(plot.SYMBOLS[plot.CROSSOVER]) == 1
     assert area.count(plot.SYMBOLS[plot.MAX_BATCH]) == 1
-    # 11 rows: batches 1 to 256, the crossover (295) and the max batch (324).
-    assert area.count(plot.SYMBOLS[plot.POINT]) == 9
+    unmarked = [row for row in rows if row["marker"] is None]
+    assert area.count(plot.SYMBOLS[plot.POINT]) == len(unmarked)
 
 
-def test_terminal_plot_legend(chart):
+def test_terminal_plot_legend(rows, chart):
+    crossover = next(row for row in rows if row["marker"] == "crossover")
+    max_batch = next(row for row in rows if row["marker"] == "max batch")
     assert "C  crossover batch" in chart
-    assert "batch 295: 50.1 tokens/s per user, $0.716 per million" in chart
+    assert f"batch {crossover['batch']}: {crossover['tokens_per_s_per_user']:.1f} tokens/s per user" in chart
     assert "M  max batch that fits in memory" in chart
-    assert "batch 324: 45.6 tokens/s per user, $0.716 per million" in chart
-    assert "o  batch of the sweep" in chart
+    assert f"batch {max_batch['batch']}: {max_batch['tokens_per_s_per_user']:.1f} tokens/s per user" in chart
+    assert "o  point of the sweep" in chart
+    assert ".  line through the points in batch order" in chart
 
 
 def test_terminal_plot_cheapest_at_bottom_left(chart):
@@ -140,9 +156,21 @@ def test_terminal_plot_cheapest_at_bottom_left(chart):
     assert area[0].rstrip().endswith(plot.SYMBOLS[plot.POINT])
 
 
+def test_terminal_plot_crossover_at_max_batch(rows):
+    # views.sweep marks one row "crossover, max batch" when the two batches coincide.
+    merged = [dict(row) for row in rows if row["marker"] != "crossover"]
+    merged[-1]["marker"] = "crossover, max batch"
+    chart = plot.terminal_plot(merged, "merged")
+    area = "\n".join(plot_area(chart))
+    assert area.count(plot.SYMBOLS[plot.BOTH]) == 1
+    assert plot.SYMBOLS[plot.MAX_BATCH] not in area
+    assert "@  crossover batch, which is also the max batch" in chart
+
+
 def test_terminal_plot_linear_when_narrow(scenario):
-    # Batches 200 to 320 span $0.72 to $0.84, far less than 10×.
     rows, _ = views.sweep(scenario, list(range(200, 321, 20)))
+    prices = [row["price_per_million_output_tokens_usd"] for row in rows]
+    assert max(prices) / min(prices) < 2
     chart = plot.terminal_plot(rows, "narrow")
     assert "(log scale)" not in chart
     assert "USD per million output tokens" in chart
@@ -159,7 +187,14 @@ def test_terminal_plot_over_memory(scenario):
 def test_terminal_plot_context_sweep_note(scenario):
     rows, _ = views.sweep(scenario, [1, 16], [1024, 8192])
     chart = plot.terminal_plot(rows, plot.chart_title(scenario))
-    assert "contexts vary from 1,024 to 8,192 tokens" in chart
+    assert "contexts vary from 1,024 to 8,192 tokens (one line per context)" in chart
+
+
+def test_terminal_plot_context_line_at_one_batch(scenario):
+    rows, _ = views.sweep(scenario, [8], [1024, 4096, 16384])
+    chart = plot.terminal_plot(rows, plot.chart_title(scenario))
+    assert "contexts vary from 1,024 to 16,384 tokens (along the line)" in chart
+    assert ".  line through the points in context order" in chart
 
 
 def test_terminal_plot_skips_rows_without_values(rows):
@@ -168,7 +203,8 @@ def test_terminal_plot_skips_rows_without_values(rows):
     damaged[1]["tokens_per_s_per_user"] = None
     assert len(plot.plottable_points(damaged)) == len(rows) - 2
     area = "\n".join(plot_area(plot.terminal_plot(damaged, "skipped")))
-    assert area.count(plot.SYMBOLS[plot.POINT]) == 7
+    unmarked = [row for row in rows if row["marker"] is None]
+    assert area.count(plot.SYMBOLS[plot.POINT]) == len(unmarked) - 2
 
 
 def test_terminal_plot_without_price_raises():
@@ -227,6 +263,22 @@ def test_png_file(rows, tmp_path):
     assert width >= 800
     assert height >= 500
     assert width > height
+
+
+def test_png_file_without_marked_points(scenario, tmp_path):
+    pytest.importorskip("matplotlib")
+    rows, _ = views.sweep(scenario, [1, 8, 64])
+    path = tmp_path / "plain.png"
+    plot.write_plot_file(rows, path, "no crossover or max batch")
+    assert path.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_png_file_context_sweep(scenario, tmp_path):
+    pytest.importorskip("matplotlib")
+    rows, _ = views.sweep(scenario, [1, 16], [1024, 8192])
+    path = tmp_path / "contexts.png"
+    plot.write_plot_file(rows, path, "two contexts")
+    assert path.read_bytes().startswith(PNG_SIGNATURE)
 
 
 def test_svg_file(rows, tmp_path):
