@@ -1,9 +1,10 @@
 """Time roofcalc's vectorized evaluation over a catalog-wide grid and over a million batches.
 
-(a) Every catalog model on every catalog accelerator, 64 batch sizes (1 to 64) per pair
-in one `report.evaluate_points` call. Each pair gets the fewest accelerators that hold
-the weights and one 4,096-token sequence. A pair that needs more than the part's
-`max_per_node` (8 when the catalog gives none) is skipped and counted. The grid runs
+(a) Every catalog model on every catalog accelerator at 64 batch sizes (1 to 64), in
+one broadcast evaluation by `views.catalog_grid`. Each pair gets the fewest
+accelerators that hold the weights and one 4,096-token sequence; pairs that need more
+than the part's `max_per_node` (8 when the catalog gives none) are computed too but
+counted as not fitting. The grid runs
 end to end in a fresh `python -c` process, alternating with the floor of starting Python
 with click and numpy, and the script prints both medians and their ratio. Target: a
 median ratio of at most 1.5.
@@ -26,27 +27,13 @@ FLOOR = [sys.executable, "-c", "import click, numpy"]
 
 GRID_SOURCE = """
 import numpy as np
-from roofcalc import catalog, report
-from roofcalc.model import min_accelerators
-from roofcalc.scenario import Request, resolve
+from roofcalc import catalog, views
 
-CONTEXT = 4096
-BATCHES = np.arange(1, 65, dtype=float)
 models = catalog.load_catalog(catalog.MODELS).all()
 hardware_list = catalog.load_catalog(catalog.HARDWARE).all()
-evaluated = skipped = points = 0
-for model in models:
-    for hardware in hardware_list:
-        single = resolve(Request(model=model, hardware=hardware, context_tokens=CONTEXT))
-        count = min_accelerators(single.workload, single.system, CONTEXT, sequences=1)
-        if count > (hardware.max_per_node or 8):
-            skipped += 1
-            continue
-        scenario = resolve(Request(model=model, hardware=hardware, num_accelerators=count, context_tokens=CONTEXT))
-        results = report.evaluate_points(scenario, BATCHES)
-        points += results["batch"].size
-        evaluated += 1
-print(len(models), len(hardware_list), evaluated, skipped, points)
+grid = views.catalog_grid(models, hardware_list, np.arange(1, 65, dtype=float), context_tokens=4096)
+evaluated = int(grid.fits.sum())
+print(len(models), len(hardware_list), evaluated, grid.fits.size - evaluated, evaluated * grid.batches.size)
 """
 GRID = [sys.executable, "-c", GRID_SOURCE]
 

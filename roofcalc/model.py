@@ -307,10 +307,10 @@ def allreduce_time_s(message_bytes, accelerators: int, link_bytes_per_s: float, 
     `2 (N − 1) / N` of the buffer over each accelerator's link, and each phase pays the
     message latency once: `2 (N − 1)/N × bytes / link + 2 × latency`. Zero for one accelerator.
     """
-    if accelerators <= 1:
-        return np.zeros_like(np.asarray(message_bytes, dtype=float))
+    accelerators = np.asarray(accelerators, dtype=float)
     share = 2.0 * (accelerators - 1) / accelerators
-    return share * np.asarray(message_bytes, dtype=float) / link_bytes_per_s + 2.0 * latency_s
+    time = share * np.asarray(message_bytes, dtype=float) / link_bytes_per_s + 2.0 * latency_s
+    return np.where(accelerators > 1, time, 0.0)
 
 
 def communication_time(workload: Workload, system: System, micro_batch):
@@ -325,22 +325,22 @@ def communication_time(workload: Workload, system: System, micro_batch):
     Zero when the model's width or layer count is unknown.
     """
     micro = np.asarray(micro_batch, dtype=float)
-    if workload.hidden_size == 0 or workload.num_layers == 0 or system.interconnect_bandwidth_bytes_per_s is None:
+    if system.interconnect_bandwidth_bytes_per_s is None:
         return np.zeros_like(micro)
+    # Written with np.where so that each field may also be an array, one entry per system.
     link, latency = system.interconnect_bandwidth_bytes_per_s, system.message_latency_s
     message = micro * workload.hidden_size * workload.activation_bytes
-    tp = system.tensor_parallel
-    expert_layers = workload.moe_layers if system.expert_parallel > 1 else 0
-    allreduces = 2 * workload.num_layers - expert_layers
-    total = allreduces * allreduce_time_s(message, tp, link, latency)
-    if expert_layers:
-        ep = system.expert_parallel
-        routed = micro * workload.experts_per_token * workload.hidden_size * workload.activation_bytes
-        per_exchange = routed / ep * (ep - 1) / ep / link + latency
-        total = total + expert_layers * 2 * per_exchange
-    if system.pipeline_stages > 1:
-        total = total + (system.pipeline_stages - 1) * (message / link + latency)
-    return total
+    ep = np.asarray(system.expert_parallel, dtype=float)
+    expert_layers = np.where(ep > 1, workload.moe_layers, 0)
+    allreduces = 2 * np.asarray(workload.num_layers) - expert_layers
+    total = allreduces * allreduce_time_s(message, system.tensor_parallel, link, latency)
+    routed = micro * workload.experts_per_token * workload.hidden_size * workload.activation_bytes
+    total = total + np.where(ep > 1, expert_layers * 2 * (routed / ep * (ep - 1) / ep / link + latency), 0.0)
+    stages = np.asarray(system.pipeline_stages, dtype=float)
+    total = total + np.where(stages > 1, (stages - 1) * (message / link + latency), 0.0)
+    # A model of unknown width or depth sends nothing that roofcalc can size.
+    known = (np.asarray(workload.hidden_size) > 0) & (np.asarray(workload.num_layers) > 0)
+    return np.where(known, total, 0.0)
 
 
 def interconnect_flops_per_byte(system: System) -> float | None:

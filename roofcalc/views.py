@@ -400,3 +400,104 @@ def replicas_for(scenario: Scenario, tokens_per_s: float, per_group_tokens_per_s
     price = scenario.system.price_usd_per_hour
     cost = None if price is None else replicas * scenario.system.num_accelerators * price
     return {"replicas": replicas, "cost_per_hour_usd": cost}
+
+
+class CatalogGrid(NamedTuple):
+    """Every model on every accelerator at every batch, as arrays shaped (models, accelerators, batches)."""
+
+    model_ids: list[str]
+    hardware_ids: list[str]
+    batches: np.ndarray
+    num_accelerators: np.ndarray  # (models, accelerators): the fewest that hold weights and one sequence
+    fits: np.ndarray  # (models, accelerators): that count is within a node
+    step_latency_s: np.ndarray  # NaN where the accelerator publishes no FLOP/s at the compute type
+    throughput_tokens_per_s: np.ndarray
+    price_per_million_output_tokens_usd: np.ndarray  # NaN where no price is known
+    max_batch: np.ndarray  # (models, accelerators)
+
+
+def catalog_grid(models, hardware_list, batches, context_tokens: int = 4096, compute_dtype: str = "bf16") -> CatalogGrid:
+    """Evaluate all (model, accelerator) pairs over `batches` in one broadcast numpy evaluation.
+
+    Each model is resolved once and each accelerator read once; the pairs are never
+    looped over. The model's fields become arrays of shape (models, 1, 1), the
+    accelerators' (1, accelerators, 1) and the batches (1, 1, batches), and the roofline
+    functions broadcast over all three. Every model gets two attention groups, full and
+    windowed, the second empty (no KV bytes) for a model without windows. Each pair uses
+    the fewest accelerators that hold the weights and one sequence (`min_accelerators`),
+    and `fits` says whether that many fit in one node.
+    """
+    from roofcalc import scenario as scenario_module
+    from roofcalc.model import AttentionGroup, System, Workload
+
+    workloads = []
+    for entry in models:
+        resolved = scenario_module.resolve(scenario_module.Request(
+            model=entry, bandwidth_bytes_per_s=1.0, flops_per_s=1.0, memory_bytes=1.0, context_tokens=context_tokens,
+        ))
+        workloads.append(resolved.workload)
+
+    def column(values):
+        return np.array(values, dtype=float).reshape(-1, 1, 1)
+
+    def group(workload, windowed: bool):
+        found = [g for g in workload.attention if (g.window_tokens is not None) == windowed]
+        return found[0] if found else AttentionGroup(1.0, 0.0, 0.0, 0.0)
+
+    full = [group(w, False) for w in workloads]
+    windowed = [group(w, True) for w in workloads]
+    stacked = Workload(
+        resident_weight_bytes=column([w.resident_weight_bytes for w in workloads]),
+        shared_weight_bytes=column([w.shared_weight_bytes for w in workloads]),
+        routed_weight_bytes=column([w.routed_weight_bytes for w in workloads]),
+        routed_fraction=column([w.routed_fraction for w in workloads]),
+        active_params=column([w.active_params for w in workloads]),
+        attention=(
+            AttentionGroup(None, column([g.kv_bytes_per_token for g in full]), column([g.flops_per_token_pair for g in full]),
+                           column([g.prefill_flops_per_token_pair for g in full])),
+            AttentionGroup(column([g.window_tokens for g in windowed]), column([g.kv_bytes_per_token for g in windowed]),
+                           column([g.flops_per_token_pair for g in windowed]),
+                           column([g.prefill_flops_per_token_pair for g in windowed])),
+        ),
+        num_layers=column([w.num_layers for w in workloads]),
+        hidden_size=column([w.hidden_size for w in workloads]),
+        moe_layers=column([w.moe_layers for w in workloads]),
+        experts_per_token=column([w.experts_per_token for w in workloads]),
+    )
+
+    def row(values):
+        return np.array(values, dtype=float).reshape(1, -1, 1)
+
+    nan = float("nan")
+    capacity = row([h.memory_capacity_bytes for h in hardware_list])
+    usable = capacity * (1 - scenario_module.DEFAULT_MEMORY_RESERVE)
+    kv_sequence = roofline.kv_cache_bytes_per_sequence(stacked, context_tokens)
+    counts = np.maximum(1, np.ceil((stacked.resident_weight_bytes + kv_sequence) / usable))
+    nodes = row([h.max_per_node or DEFAULT_NODE_SIZE for h in hardware_list])
+    links = [h.interconnect_bandwidth_bytes_per_s or scenario_module.PCIE4_X16_BYTES_PER_S for h in hardware_list]
+    system = System(
+        num_accelerators=counts,
+        memory_bandwidth_bytes_per_s=row([h.memory_bandwidth_bytes_per_s for h in hardware_list]),
+        memory_capacity_bytes=capacity,
+        peak_flops_per_s=row([h.dense_flops_per_s.get(compute_dtype, nan) for h in hardware_list]),
+        price_usd_per_hour=row([h.price_usd_per_hour if h.price_usd_per_hour is not None else nan for h in hardware_list]),
+        interconnect_bandwidth_bytes_per_s=row(links),
+    )
+    batch = np.asarray(batches, dtype=float).reshape(1, 1, -1)
+    with np.errstate(invalid="ignore"):
+        step = roofline.decode_step(stacked, system, batch, context_tokens)
+        latency = step.step_latency_s
+        throughput = batch / latency
+        price = counts * system.price_usd_per_hour / 3600.0 * latency / batch * 1e6
+        max_batch = np.floor((counts * usable - stacked.resident_weight_bytes) / kv_sequence)
+    return CatalogGrid(
+        model_ids=[entry.id for entry in models],
+        hardware_ids=[entry.id for entry in hardware_list],
+        batches=np.asarray(batches, dtype=float),
+        num_accelerators=counts[..., 0],
+        fits=(counts <= nodes)[..., 0],
+        step_latency_s=latency,
+        throughput_tokens_per_s=throughput,
+        price_per_million_output_tokens_usd=price,
+        max_batch=max_batch[..., 0],
+    )

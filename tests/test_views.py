@@ -223,3 +223,26 @@ def test_view_bad_input(args, message):
     assert result.exit_code in (1, 2)
     assert message in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(("model_id", "hardware_id"), [("llama-3.1-70b", "h100-sxm"), ("gemma-3-27b", "mi300x"),
+                                                        ("qwen3-235b-a22b", "b200"), ("gpt-oss-120b", "h200")])
+def test_catalog_grid_equals_single_calc(model_id, hardware_id):
+    import numpy as np
+
+    models = catalog.load_catalog(catalog.MODELS).all()
+    hardware_list = catalog.load_catalog(catalog.HARDWARE).all()
+    batches = np.array([1, 3, 16, 64, 200], dtype=float)
+    grid = views.catalog_grid(models, hardware_list, batches)
+    i = grid.model_ids.index(model_id)
+    j = grid.hardware_ids.index(hardware_id)
+    count = int(grid.num_accelerators[i, j])
+    single = scenario_for(model_id, hardware_id, count)
+    points = report.evaluate_points(single, batches)
+    assert np.allclose(grid.step_latency_s[i, j], points["step_latency_s"], rtol=1e-12)
+    prices = points["price_per_million_output_tokens_usd"]
+    if prices is None:  # no price in the catalog: the grid holds NaN
+        assert np.all(np.isnan(grid.price_per_million_output_tokens_usd[i, j]))
+    else:
+        assert np.allclose(grid.price_per_million_output_tokens_usd[i, j], prices, rtol=1e-12)
+    assert grid.max_batch[i, j] == float(points["max_batch"])
