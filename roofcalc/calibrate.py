@@ -5,15 +5,14 @@ The model of a measured step is the roofline step with efficiency factors:
     step = Σ_memory-bound kernels bytes / (BW × MBU) + Σ_compute-bound kernels FLOPs / (F × MFU)
            + communication + overhead
 
-which is linear in `1/MBU`, `1/MFU` and `overhead` once each kernel's bound is fixed.
-The fit alternates between fixing the bounds at the current factors and solving that
-linear least-squares problem, until the bounds stop changing. A factor that no point
-constrains (MFU when every point is memory-bound) keeps its starting value and is
-reported as not identifiable.
+which is linear in `1/MBU`, `1/MFU` and `overhead` once each kernel's bound is fixed
+(see `fit`). A factor that no point constrains (MFU when every point is
+memory-bound) keeps its starting value of 1 and is reported as not identifiable.
 """
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -82,59 +81,134 @@ def _parts(scenario: Scenario, point: MeasuredStep):
 
 
 def fit(scenario: Scenario, points: list[MeasuredStep], fit_overhead: bool = True) -> Calibration:
-    """Fit MBU, MFU and the step overhead to `points` by least squares (see the module docstring)."""
+    """Fit MBU, MFU and the step overhead to `points` by least squares.
+
+    A kernel is memory-bound when `memory time / MBU ≥ compute time / MFU`, that is when
+    the ratio `MFU / MBU` is at least its compute-to-memory time ratio. Sorting those
+    ratios splits the possible values of `MFU / MBU` into intervals in which every
+    kernel's bound is fixed and the model is linear in `1/MBU`, `1/MFU` and the
+    overhead. Each interval gets its own linear least-squares solution; the best
+    solution whose ratio falls inside its interval is the global optimum.
+    """
     if not points:
         raise RoofcalcError("no measurements given", hint="pass --measured batch=1,tpot=18.6ms")
     parts = [_parts(scenario, point) for point in points]
     measured = np.array([point.step_latency_s for point in points])
-    inverse_mbu, inverse_mfu, overhead = 1.0, 1.0, 0.0
+    communication = np.array([comm for _, comm in parts])
+    thresholds = sorted({comp / mem for kernels, _ in parts for mem, comp in kernels if mem > 0})
+    # One probe ratio inside each interval between thresholds, and beyond both ends.
+    edges = [0.0, *thresholds, math.inf]
+    probes = []
+    for low, high in zip(edges, edges[1:]):
+        probes.append((low, high, low * 2 + 1e-9 if math.isinf(high) else (low + high) / 2))
+
     notes: list[str] = []
-    identifiable = {"mbu": False, "mfu": False, "step_overhead_s": False}
-    for _ in range(50):
-        columns = {"mbu": [], "mfu": []}
-        communication = []
-        for kernels, comm in parts:
-            memory_part = sum(mem for mem, comp in kernels if mem * inverse_mbu >= comp * inverse_mfu)
-            compute_part = sum(comp for mem, comp in kernels if mem * inverse_mbu < comp * inverse_mfu)
-            columns["mbu"].append(memory_part)
-            columns["mfu"].append(compute_part)
-            communication.append(comm)
-        names = [name for name in ("mbu", "mfu") if any(value > 0 for value in columns[name])]
-        matrix = [columns[name] for name in names]
-        if fit_overhead and len(points) > len(names):
-            names.append("step_overhead_s")
-            matrix.append([1.0] * len(points))
-        target = measured - np.array(communication)
-        fixed = {"mbu": inverse_mbu, "mfu": inverse_mfu, "step_overhead_s": overhead}
-        for name in ("mbu", "mfu"):
-            if name not in names:
-                target = target - np.array(columns[name]) * fixed[name]
-        solution, *_ = np.linalg.lstsq(np.array(matrix).T, target, rcond=None)
-        values = dict(zip(names, solution))
-        if values.get("step_overhead_s", 0.0) < 0:
-            notes.append("the best overhead came out negative, so it was fixed at 0 and MBU and MFU refitted")
-            fit_overhead = False
-            continue
-        new_mbu = values.get("mbu", inverse_mbu)
-        new_mfu = values.get("mfu", inverse_mfu)
-        new_overhead = values.get("step_overhead_s", overhead if not fit_overhead else 0.0)
-        converged = abs(new_mbu - inverse_mbu) < 1e-12 and abs(new_mfu - inverse_mfu) < 1e-12
-        inverse_mbu, inverse_mfu, overhead = new_mbu, new_mfu, new_overhead
-        identifiable = {name: name in names for name in identifiable}
-        if converged:
+    best = None
+    tried_overhead = False
+    for with_overhead in ([True, False] if fit_overhead else [False]):
+        for low, high, ratio in probes:
+            # With u = 1/MBU and v = 1/MFU a kernel is memory-bound when mem × u ≥ comp × v,
+            # that is when comp / mem ≤ u / v, and `ratio` stands for u / v in this interval.
+            memory_part = np.array([sum(mem for mem, comp in kernels if comp <= ratio * mem) for kernels, _ in parts])
+            compute_part = np.array([sum(comp for mem, comp in kernels if comp > ratio * mem) for kernels, _ in parts])
+            columns, names = [], []
+            for name, column in (("mbu", memory_part), ("mfu", compute_part)):
+                if np.any(column > 0):
+                    columns.append(column)
+                    names.append(name)
+            if with_overhead and len(points) > len(names):
+                columns.append(np.ones(len(points)))
+                names.append("step_overhead_s")
+                tried_overhead = True
+            if not columns:
+                continue
+            solution, *_ = np.linalg.lstsq(np.array(columns).T, measured - communication, rcond=None)
+            values = dict(zip(names, solution))
+            inverse_mbu = values.get("mbu", 1.0)
+            inverse_mfu = values.get("mfu", 1.0)
+            overhead = values.get("step_overhead_s", 0.0)
+            if inverse_mbu <= 0 or inverse_mfu <= 0 or overhead < 0:
+                continue
+            # The interval is consistent when u/v lies within it (with a unit factor left unfitted).
+            actual = inverse_mbu / inverse_mfu
+            if not ("mbu" in names and "mfu" in names) or low - 1e-12 <= actual <= high + 1e-12:
+                predicted = np.array([sum(max(mem * inverse_mbu, comp * inverse_mfu) for mem, comp in kernels)
+                                      for kernels, _ in parts]) + communication + overhead
+                error = float(np.sum((measured - predicted) ** 2))
+                if best is None or error < best[0] - 1e-30:
+                    best = (error, inverse_mbu, inverse_mfu, overhead, names, predicted)
+        if best is not None and with_overhead and "step_overhead_s" in best[4]:
             break
-    if inverse_mbu <= 0 or inverse_mfu <= 0:
+        if with_overhead and tried_overhead:
+            notes.append("no fit with a non-negative overhead exists, so the overhead is fixed at 0")
+    if best is None:
         raise RoofcalcError("the measurements cannot be fitted with positive efficiencies",
                             hint="check that the model, accelerator and count match the measured system")
+    _, inverse_mbu, inverse_mfu, overhead, names, predicted = best
+    identifiable = {name: name in names for name in ("mbu", "mfu", "step_overhead_s")}
     mbu, mfu = 1.0 / inverse_mbu, 1.0 / inverse_mfu
     if mbu > 1 or mfu > 1:
         notes.append("a fitted efficiency exceeds 1: the measurements beat the roofline, so a spec or the model is wrong")
     for name, known in identifiable.items():
         if not known:
             notes.append(f"{name} is not identifiable from these points and keeps its starting value")
-    predicted = []
-    for (kernels, comm) in parts:
-        time = sum(max(mem * inverse_mbu, comp * inverse_mfu) for mem, comp in kernels) + comm + overhead
-        predicted.append(time)
-    residuals = [float(m - p) for m, p in zip(measured, predicted)]
-    return Calibration(mbu, mfu, float(overhead), identifiable, predicted, residuals, notes)
+    residuals = [float(value) for value in measured - predicted]
+    return Calibration(mbu, mfu, float(overhead), identifiable, [float(value) for value in predicted], residuals, notes)
+
+
+def profile_directory() -> str:
+    """Return `$XDG_CONFIG_HOME/roofcalc/profiles`, with `~/.config` when the variable is unset."""
+    import os
+
+    from roofcalc.catalog import user_directory
+
+    return os.path.join(os.path.dirname(user_directory("models")), "profiles")
+
+
+def save_profile(name: str, scenario: Scenario, result: Calibration, points: int) -> str:
+    """Write the fit as `profiles/NAME.toml` and return its path."""
+    import datetime
+    import os
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        raise RoofcalcError(f"invalid profile name {name!r}", hint="use letters, digits, '.', '_' and '-'")
+    directory = profile_directory()
+    path = os.path.join(directory, f"{name}.toml")
+    inputs = scenario.inputs
+    lines = [
+        f"# Fitted by roofcalc calibrate on {datetime.date.today().isoformat()} from {points} measured point(s).",
+        f"mbu = {result.mbu!r}",
+        f"mfu = {result.mfu!r}",
+        f"step_overhead_s = {result.step_overhead_s!r}",
+        f'model = "{inputs["model"]["value"] or ""}"',
+        f'hardware = "{inputs["hardware"]["value"] or ""}"',
+        f"num_accelerators = {scenario.system.num_accelerators}",
+    ]
+    try:
+        os.makedirs(directory, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+    except OSError as error:
+        raise RoofcalcError(f"cannot write {path}: {error.strerror}", hint="check the folder's permissions or set XDG_CONFIG_HOME") from None
+    return path
+
+
+def load_profile(name: str) -> dict:
+    """Read `profiles/NAME.toml` and return its mbu, mfu and step_overhead_s."""
+    import os
+
+    from roofcalc.catalog import read_toml
+
+    path = os.path.join(profile_directory(), f"{name}.toml")
+    if not os.path.isfile(path):
+        raise RoofcalcError(f"unknown profile {name!r}: {path} does not exist",
+                            hint="create it with roofcalc calibrate --save-profile NAME")
+    data = read_toml(path)
+    profile = {}
+    for key in ("mbu", "mfu", "step_overhead_s"):
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (key != "step_overhead_s" and value <= 0):
+            raise RoofcalcError(f"{path}: key {key!r} must be a positive number, found {value!r}", hint="fit the profile again")
+        profile[key] = float(value)
+    return profile

@@ -96,6 +96,7 @@ class LazyGroup(click.Group):
         "compare": "roofcalc.cli_views:compare",
         "tiers": "roofcalc.cli_views:tiers",
         "load": "roofcalc.cli_views:load",
+        "calibrate": "roofcalc.cli_views:calibrate",
     }
 
     def list_commands(self, ctx):
@@ -178,6 +179,7 @@ PARALLEL_OPTIONS = [
                  help="ideal: the roofline bound. typical: measured MBU, MFU and overheads."),
     click.option("--step-overhead", type=SECONDS, help="Fixed time per decode step in seconds."),
     click.option("--layer-overhead", type=SECONDS, help="Fixed time per layer per step in seconds (kernel launches)."),
+    click.option("--profile", metavar="NAME", help="Apply the MBU, MFU and overhead saved by `roofcalc calibrate --save-profile NAME`."),
 ]
 SCENARIO_OPTIONS = [
     click.option("--gpus", "-n", type=click.IntRange(min=1), default=1, show_default=True, help="Accelerators per pipeline stage; the same as --tp."),
@@ -256,6 +258,13 @@ def build_request(ctx: click.Context, params: dict, **overrides):
         tdp_w=params.get("tdp"),
         explicit=explicit,
     )
+    if params.get("profile"):
+        from roofcalc.calibrate import load_profile
+
+        profile = load_profile(params["profile"])
+        for option, field, key in (("--mbu", "mbu", "mbu"), ("--mfu", "mfu", "mfu"), ("--step-overhead", "step_overhead_s", "step_overhead_s")):
+            if option not in explicit:
+                fields[field] = profile[key]
     fields.update(overrides)
     return scenario.Request(**fields)
 
@@ -266,10 +275,15 @@ def build_request(ctx: click.Context, params: dict, **overrides):
 @click.option("--min-tokens-per-s-per-user", "min_speed", type=PRICE, help="Use the largest batch that keeps this per-user speed in tokens/s.")
 @click.option("--max-step-latency", "max_step", type=PRICE, help="Use the largest batch whose step takes at most this many seconds.")
 @click.option("--throughput", "target_throughput", type=PRICE, help="Tokens/s to serve: adds the groups (replicas) needed and their cost per hour.")
+@click.option("--draft-model", metavar="ID", help="Speculative decoding: the draft model's catalog id.")
+@click.option("--mtp-params", type=COUNT, help="Speculative decoding with a built-in multi-token-prediction head of this many parameters.")
+@click.option("--draft-tokens", type=click.IntRange(min=1), default=4, show_default=True, help="Tokens the draft proposes per round.")
+@click.option("--acceptance", type=EFFICIENCY, help="Probability that the target accepts a drafted token, 0 to 1.")
 @click.option("--explain", is_flag=True, help="Show each formula with its numbers substituted.")
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True, help="Output format.")
 @click.pass_context
-def calc(ctx: click.Context, output_format: str, min_speed, max_step, target_throughput, explain: bool, **params) -> None:
+def calc(ctx: click.Context, output_format: str, min_speed, max_step, target_throughput, draft_model, mtp_params,
+         draft_tokens, acceptance, explain: bool, **params) -> None:
     """Estimate one decode step: latency, throughput, capacity and price.
 
     Give a model and an accelerator from the catalogs, or raw numbers with units,
@@ -308,6 +322,8 @@ def calc(ctx: click.Context, output_format: str, min_speed, max_step, target_thr
             from roofcalc import views
 
             result.update(views.replicas_for(resolved, target_throughput, result["throughput_tokens_per_s"]))
+        if draft_model is not None or mtp_params is not None:
+            result["speculative"] = speculative_results(resolved, draft_model, mtp_params, draft_tokens, acceptance)
         if explain:
             from roofcalc.explain import explain as explain_steps
 
@@ -320,8 +336,32 @@ def calc(ctx: click.Context, output_format: str, min_speed, max_step, target_thr
         click.echo(to_json(result))
         return
     print_calc_table(result)
+    if "speculative" in result:
+        from roofcalc.render import print_speculative
+
+        print_speculative(result["speculative"])
     if explain:
         print_explain(result["explain"])
+
+
+def speculative_results(resolved, draft_model, mtp_params, draft_tokens, acceptance) -> dict:
+    """Resolve the draft (a catalog model or an MTP head) and evaluate speculative decoding."""
+    from roofcalc import catalog, dtypes, scenario, speculative
+
+    if draft_model is not None and mtp_params is not None:
+        raise click.UsageError("give either --draft-model or --mtp-params, not both")
+    if acceptance is None:
+        raise click.UsageError("speculative decoding needs --acceptance, the chance a drafted token is accepted (0 to 1)")
+    if draft_model is not None:
+        entry = catalog.find_entry(catalog.MODELS, draft_model)
+        draft = scenario.resolve(resolved.request._replace(model=entry, total_params=None, active_params=None,
+                                                           kv_bytes_per_token=None, weight_dtype=None)).workload
+        label = entry.id
+    else:
+        bytes_per_weight = dtypes.bytes_per_element(resolved.inputs["weight_dtype"]["value"])
+        draft = speculative.mtp_workload(mtp_params, bytes_per_weight)
+        label = f"MTP head of {mtp_params / 1e9:.3g}B parameters"
+    return speculative.evaluate(resolved, draft, label, draft_tokens, acceptance)
 
 
 @cli.group()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import click
 
 from roofcalc import units
@@ -426,3 +427,96 @@ def load(ctx, rate, fill_batch, output_format, **params):
         ("price", "price_per_million_output_tokens_usd", _fmt("${:,.3f} / M tokens")), ("note", "message", _text),
     ]
     print_records_table(["quantity", "value"], [[label, render(data.get(key))] for label, key, render in labels if key in data])
+
+
+def read_measured_csv(path: str, default_context: int) -> list:
+    """Read measured points from a CSV with columns batch, tpot_s or tokens_per_s, and optionally context_tokens."""
+    from roofcalc.calibrate import MeasuredStep
+
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError) as error:
+        raise RoofcalcError(f"{path}: cannot be read: {error}", hint="pass a UTF-8 CSV file") from None
+    points = []
+    for number, row in enumerate(rows, start=2):
+        try:
+            batch = int(row["batch"])
+            context = int(row.get("context_tokens") or default_context)
+            if row.get("tpot_s"):
+                step = float(row["tpot_s"])
+            else:
+                step = 1.0 / float(row["tokens_per_s"])
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            raise RoofcalcError(f"{path}: line {number}: expected batch and tpot_s or tokens_per_s as numbers",
+                                hint="the header must name batch, tpot_s or tokens_per_s, and optionally context_tokens") from None
+        if batch < 1 or step <= 0 or not math.isfinite(step) or context < 1:
+            raise RoofcalcError(f"{path}: line {number}: batch, context and time must be positive")
+        points.append(MeasuredStep(batch, context, step))
+    return points
+
+
+@click.command()
+@apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS + PARALLEL_OPTIONS)
+@click.option("--measured", "measured_texts", multiple=True, help="A measured point: batch=1,tpot=18.6ms (or tokens_per_s=53.8), optionally context=4096. Repeatable.")
+@click.option("--measured-csv", type=click.Path(dir_okay=False), help="CSV of measured points: batch, tpot_s or tokens_per_s, optional context_tokens.")
+@click.option("--no-overhead", is_flag=True, help="Fit MBU and MFU only, with no fixed overhead.")
+@click.option("--save-profile", metavar="NAME", help="Save the fit as a profile that --profile NAME applies later.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"], case_sensitive=False), default="table", show_default=True, help="Output format.")
+@click.pass_context
+def calibrate(ctx, measured_texts, measured_csv, no_overhead, save_profile, output_format, **params):
+    """Fit MBU, MFU and a fixed step overhead to measured decode speeds.
+
+    Least squares over the measured points, with each point's residual. Points at
+    batch 1 pin MBU and the overhead; MFU needs points where the linear layers are
+    compute-bound.
+
+    \b
+    Examples:
+      roofcalc calibrate -m llama-2-7b -a a100-80gb-sxm --measured batch=1,tpot=9.53ms
+      roofcalc calibrate -m llama-3.1-70b -a h100 -n 8 --measured-csv points.csv --save-profile h100-vllm
+    """
+    from roofcalc import calibrate as calibration
+
+    scenario = _resolve(ctx, {**params, "batch": 1, "efficiency": "ideal"})
+    try:
+        points = [calibration.parse_measured(text, scenario.request.context_tokens) for text in measured_texts]
+        if measured_csv:
+            points += read_measured_csv(measured_csv, scenario.request.context_tokens)
+        result = calibration.fit(scenario, points, fit_overhead=not no_overhead)
+        if save_profile:
+            saved = calibration.save_profile(save_profile, scenario, result, len(points))
+    except RoofcalcError as error:
+        fail(error)
+    data = {
+        "mbu": result.mbu, "mfu": result.mfu, "step_overhead_s": result.step_overhead_s,
+        "identifiable": result.identifiable,
+        "points": [
+            {"batch": point.batch, "context_tokens": point.context_tokens, "measured_step_s": point.step_latency_s,
+             "predicted_step_s": predicted, "residual_s": residual}
+            for point, predicted, residual in zip(points, result.predicted_s, result.residuals_s)
+        ],
+        "notes": result.notes,
+    }
+    emit_warnings(result.notes)
+    if save_profile:
+        click.echo(f"saved profile {save_profile} to {saved}", err=True)
+    if output_format == "json":
+        click.echo(json.dumps(data, indent=2, allow_nan=False))
+        return
+    from roofcalc.render import print_records_table
+
+    def fitted(name, text):
+        return text if result.identifiable[name] else f"{text} (not fitted)"
+
+    print_records_table(["fit", "value"], [
+        ["MBU", fitted("mbu", f"{result.mbu:.3f}")],
+        ["MFU", fitted("mfu", f"{result.mfu:.3f}")],
+        ["step overhead", fitted("step_overhead_s", f"{result.step_overhead_s * 1e3:.3f} ms")],
+    ])
+    click.echo()
+    print_records_table(["batch", "context", "measured ms", "fitted ms", "residual ms"], [
+        [str(p["batch"]), f"{p['context_tokens']:,}", f"{p['measured_step_s'] * 1e3:.3f}", f"{p['predicted_step_s'] * 1e3:.3f}",
+         f"{p['residual_s'] * 1e3:+.3f}"]
+        for p in data["points"]
+    ])

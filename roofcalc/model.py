@@ -238,7 +238,8 @@ class DecodeStep(NamedTuple):
     overhead_time_s: object = 0.0
 
 
-def decode_step(workload: Workload, system: System, batch, context_tokens, generated_tokens=0) -> DecodeStep:
+def decode_step(workload: Workload, system: System, batch, context_tokens, generated_tokens=0,
+                queries_per_sequence=1) -> DecodeStep:
     """Evaluate one decode step, or the mean step over a generation of `generated_tokens`.
 
     Step latency = linear time + attention time, where each part is the roofline time
@@ -247,6 +248,10 @@ def decode_step(workload: Workload, system: System, batch, context_tokens, gener
     `generated_tokens` > 0 the KV terms use the mean context over the generation
     (`attended_tokens`), which is exact for the bytes and FLOPs; the max in each
     roofline time makes the step at the mean context a close estimate of the mean step.
+
+    `queries_per_sequence` > 1 is a verification step of speculative decoding: each
+    sequence runs that many tokens through the model at once, which multiplies the
+    FLOPs and the tokens routed to experts but reads each weight and the KV cache once.
     """
     # With pipelining the batch runs as one micro-batch per stage (or one per sequence
     # when there are fewer sequences than stages). A token of every sequence takes one
@@ -255,13 +260,13 @@ def decode_step(workload: Workload, system: System, batch, context_tokens, gener
     batch = np.asarray(batch, dtype=float)
     micro = np.maximum(batch / system.pipeline_stages, np.minimum(batch, 1.0))
     stages = batch / micro  # micro-batches in flight
-    weights = weight_bytes_read(workload, micro)
+    weights = weight_bytes_read(workload, micro * queries_per_sequence)
     kv = kv_bytes_read(workload, micro, context_tokens, generated_tokens)
-    lin_flops = linear_flops(workload, micro)
-    attn_flops = attention_flops(workload, micro, context_tokens, generated_tokens)
+    lin_flops = linear_flops(workload, micro * queries_per_sequence)
+    attn_flops = attention_flops(workload, micro, context_tokens, generated_tokens) * queries_per_sequence
     linear = roofline_time(weights, lin_flops, system)
     attention = roofline_time(kv, attn_flops, system)
-    communication = communication_time(workload, system, micro)
+    communication = communication_time(workload, system, micro * queries_per_sequence)
     overhead = system.step_overhead_s + system.layer_overhead_s * workload.num_layers
 
     memory_time = (weights + kv) / system.effective_bandwidth_bytes_per_s
@@ -531,3 +536,50 @@ def prefill(workload: Workload, system: System, prompt_tokens: int) -> Prefill:
         flops_per_token=flops_per_token,
         price_per_million_input_tokens_usd=price,
     )
+
+
+def expected_tokens_per_round(acceptance: float, draft_tokens: int) -> float:
+    """Return the tokens a speculative round yields per sequence: `(1 − a^(k+1)) / (1 − a)`.
+
+    Each of the `k` drafted tokens is accepted with probability `a` while all before it
+    were, and the verification step adds one token of its own (Leviathan et al., "Fast
+    Inference from Transformers via Speculative Decoding", 2023, equation 1). At `a = 1`
+    every draft is accepted: `k + 1`.
+    """
+    if acceptance >= 1.0:
+        return float(draft_tokens + 1)
+    return (1.0 - acceptance ** (draft_tokens + 1)) / (1.0 - acceptance)
+
+
+class SpeculativeRound(NamedTuple):
+    """One round of speculative decoding: `k` draft steps and one verification step."""
+
+    expected_tokens: float  # per sequence per round
+    draft_time_s: object
+    verify_time_s: object
+    round_time_s: object
+    tokens_per_s_per_user: object
+    throughput_tokens_per_s: object
+    speedup: object  # speculative tokens/s per user ÷ plain tokens/s per user
+
+
+def speculative_round(workload: Workload, system: System, draft: Workload, batch, context_tokens,
+                      draft_tokens: int, acceptance: float, generated_tokens=0) -> SpeculativeRound:
+    """Evaluate speculative decoding with a draft model on the same accelerators.
+
+    Round time = `k × draft step(B)` + target verification of `k + 1` tokens per
+    sequence. Each sequence gains `(1 − a^(k+1)) / (1 − a)` tokens per round. Batching
+    already shares the weight read that speculation amortizes, so the speedup falls as
+    the batch grows and the verification step turns compute-bound.
+    """
+    expected = expected_tokens_per_round(acceptance, draft_tokens)
+    draft_step = decode_step(draft, system, batch, context_tokens, generated_tokens).step_latency_s
+    verify = decode_step(workload, system, batch, context_tokens, generated_tokens,
+                         queries_per_sequence=draft_tokens + 1).step_latency_s
+    plain = decode_step(workload, system, batch, context_tokens, generated_tokens).step_latency_s
+    if verify is None or draft_step is None:
+        return SpeculativeRound(expected, None, None, None, None, None, None)
+    round_time = draft_tokens * draft_step + verify
+    per_user = expected / round_time
+    return SpeculativeRound(expected, draft_tokens * draft_step, verify, round_time, per_user,
+                            np.asarray(batch, dtype=float) * per_user, per_user * plain)

@@ -193,6 +193,32 @@ def print_calc_table(result: dict, file=None) -> None:
     print_renderable(table, file)
 
 
+def print_speculative(result: dict, file=None) -> None:
+    """Print the speculative-decoding results under the calc table."""
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, title_justify="left",
+                  title=f"Speculative decoding with {result['draft']}")
+    table.add_column("quantity", no_wrap=True)
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("note")
+    first, last = result["first_paying_batch"], result["last_paying_batch"]
+    pays = "never" if first is None else f"batches {first:,}–{last:,}"
+    rows = [
+        ("tokens per round", f"{result['expected_tokens_per_round']:.3g}",
+         f"{result['draft_tokens']} drafted, acceptance {result['acceptance']:g}"),
+        ("round time", format_seconds(result["round_time_s"]),
+         f"draft {format_seconds(result['draft_time_s'])} + verify {format_seconds(result['verify_time_s'])}"),
+        ("per user", format_rate(result["tokens_per_s_per_user"], "tokens/s"), f"{result['speedup']:.2f}× plain decoding"),
+        ("throughput", format_rate(result["throughput_tokens_per_s"], "tokens/s"), "whole group"),
+        ("output tokens", format_usd(result["price_per_million_output_tokens_usd"], "/ M"), ""),
+        ("pays at", pays, "speedup above 1, up to the max batch"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    print_renderable(table, file)
+
+
 def print_explain(steps: list[dict], file=None) -> None:
     """Print shown work: one block per step with its formula, the numbers and the result."""
     console = make_console(file)
