@@ -135,8 +135,13 @@ def fit(scenario: Scenario, points: list[MeasuredStep], fit_overhead: bool = Tru
                 predicted = np.array([sum(max(mem * inverse_mbu, comp * inverse_mfu) for mem, comp in kernels)
                                       for kernels, _ in parts]) + communication + overhead
                 error = float(np.sum((measured - predicted) ** 2))
-                if best is None or error < best[0] - 1e-30:
-                    best = (error, inverse_mbu, inverse_mfu, overhead, names, predicted)
+                # Among fits that explain the points equally well (one batch-1 point fits
+                # a slow memory or an absurdly slow compute alike), keep the one whose
+                # worse efficiency is highest: the least inefficiency that explains them.
+                efficiency = min(1.0 / inverse_mbu, 1.0 / inverse_mfu)
+                tie = best is not None and abs(error - best[0]) <= 1e-9 * max(best[0], float(np.sum(measured ** 2)))
+                if best is None or (error < best[0] and not tie) or (tie and efficiency > best[6]):
+                    best = (error, inverse_mbu, inverse_mfu, overhead, names, predicted, efficiency)
         if best is not None and with_overhead and "step_overhead_s" in best[4]:
             break
         if with_overhead and tried_overhead:
@@ -144,9 +149,9 @@ def fit(scenario: Scenario, points: list[MeasuredStep], fit_overhead: bool = Tru
     if best is None:
         raise RoofcalcError("the measurements cannot be fitted with positive efficiencies",
                             hint="check that the model, accelerator and count match the measured system")
-    _, inverse_mbu, inverse_mfu, overhead, names, predicted = best
+    _, inverse_mbu, inverse_mfu, overhead, names, predicted, _ = best
     identifiable = {name: name in names for name in ("mbu", "mfu", "step_overhead_s")}
-    mbu, mfu = 1.0 / inverse_mbu, 1.0 / inverse_mfu
+    mbu, mfu = float(1.0 / inverse_mbu), float(1.0 / inverse_mfu)
     if mbu > 1 or mfu > 1:
         notes.append("a fitted efficiency exceeds 1: the measurements beat the roofline, so a spec or the model is wrong")
     for name, known in identifiable.items():

@@ -262,6 +262,7 @@ def build_request(ctx: click.Context, params: dict, **overrides):
         from roofcalc.calibrate import load_profile
 
         profile = load_profile(params["profile"])
+        fields["profile"] = params["profile"]
         for option, field, key in (("--mbu", "mbu", "mbu"), ("--mfu", "mfu", "mfu"), ("--step-overhead", "step_overhead_s", "step_overhead_s")):
             if option not in explicit:
                 fields[field] = profile[key]

@@ -54,6 +54,7 @@ class Request(NamedTuple):
     overlap_communication: bool = False
     step_overhead_s: float | None = None
     layer_overhead_s: float | None = None
+    profile: str | None = None  # the calibration profile that supplied mbu, mfu and step_overhead_s
     # Names of the options that were given explicitly, for provenance ("option --gpus").
     explicit: frozenset[str] = frozenset()
 
@@ -199,21 +200,27 @@ def resolve(request: Request) -> Scenario:
 
     reserve = request.memory_reserve if request.memory_reserve is not None else DEFAULT_MEMORY_RESERVE
     hardware_id = hardware.id if hardware else None
+
+    def given(option: str) -> str:
+        if option in explicit or request.profile is None:
+            return f"option {option}"
+        return f"profile {request.profile}"
+
     if request.efficiency == "typical":
         from roofcalc import efficiency
 
         typical_mbu = efficiency.typical_mbu(hardware_id)
         typical_mfu = efficiency.typical_mfu(hardware_id, request.compute_dtype)
-        mbu, mbu_source = (request.mbu, "option --mbu") if request.mbu is not None else (typical_mbu.value, f"typical: {typical_mbu.source}")
-        mfu, mfu_source = (request.mfu, "option --mfu") if request.mfu is not None else (typical_mfu.value, f"typical: {typical_mfu.source}")
+        mbu, mbu_source = (request.mbu, given("--mbu")) if request.mbu is not None else (typical_mbu.value, f"typical: {typical_mbu.source}")
+        mfu, mfu_source = (request.mfu, given("--mfu")) if request.mfu is not None else (typical_mfu.value, f"typical: {typical_mfu.source}")
         step_overhead = request.step_overhead_s if request.step_overhead_s is not None else efficiency.TYPICAL_STEP_OVERHEAD.value
         layer_overhead = request.layer_overhead_s if request.layer_overhead_s is not None else efficiency.TYPICAL_LAYER_OVERHEAD.value
         latency = request.message_latency_s if request.message_latency_s is not None else efficiency.TYPICAL_MESSAGE_LATENCY.value
         overhead_source = f"typical: {efficiency.TYPICAL_LAYER_OVERHEAD.source}"
         latency_source = f"typical: {efficiency.TYPICAL_MESSAGE_LATENCY.source}"
     else:
-        mbu, mbu_source = (request.mbu, "option --mbu") if request.mbu is not None else (1.0, "default: ideal roofline")
-        mfu, mfu_source = (request.mfu, "option --mfu") if request.mfu is not None else (1.0, "default: ideal roofline")
+        mbu, mbu_source = (request.mbu, given("--mbu")) if request.mbu is not None else (1.0, "default: ideal roofline")
+        mfu, mfu_source = (request.mfu, given("--mfu")) if request.mfu is not None else (1.0, "default: ideal roofline")
         step_overhead = request.step_overhead_s or 0.0
         layer_overhead = request.layer_overhead_s or 0.0
         latency = request.message_latency_s or 0.0
@@ -378,7 +385,7 @@ def resolve(request: Request) -> Scenario:
     record("interconnect_bandwidth_bytes_per_s", link, link_source or "none: one accelerator")
     record("message_latency_s", latency, origin("--message-latency") if request.message_latency_s is not None else latency_source)
     record("overlap_communication", request.overlap_communication, origin("--overlap-comm"))
-    record("step_overhead_s", step_overhead, origin("--step-overhead") if request.step_overhead_s is not None else overhead_source)
+    record("step_overhead_s", step_overhead, given("--step-overhead") if request.step_overhead_s is not None else overhead_source)
     record("layer_overhead_s", layer_overhead, origin("--layer-overhead") if request.layer_overhead_s is not None else overhead_source)
     record("memory_reserve", reserve, origin("--memory-reserve") if request.memory_reserve is not None else "default")
 
