@@ -10,6 +10,8 @@ def _si(value: float, unit: str) -> str:
     """Format a value with a decimal prefix, such as 1.39e11 B → 139 GB."""
     if value is None:
         return "n/a"
+    if unit in ("", "tokens/s") and float(value).is_integer():
+        return f"{value:,.0f} {unit}".rstrip()
     if unit in ("", "tokens/s"):
         return f"{value:,.1f} {unit}".rstrip() if value >= 100 else f"{value:,.4g} {unit}".rstrip()
     if unit == "USD":
@@ -76,8 +78,20 @@ def explain(scenario: Scenario, result: dict) -> list[dict]:
     attention_compute = result["attention_flops_per_step"] / flops
     add("attention", "max(KV read / bandwidth, attention FLOPs / FLOP/s)",
         f"max({_si(attention_memory, 's')}, {_si(attention_compute, 's')})", result["attention_time_s"], "s")
-    add("step latency", "linear + attention",
-        f"{_si(result['linear_time_s'], 's')} + {_si(result['attention_time_s'], 's')}", result["step_latency_s"], "s")
+    if system.num_accelerators > 1 and system.interconnect_bandwidth_bytes_per_s:
+        tp = system.tensor_parallel
+        message = batch / system.pipeline_stages * workload.hidden_size * workload.activation_bytes
+        add("communication", "2 × layers × (2 (TP − 1)/TP × B × hidden × 2 B / link + 2 × latency) (+ all-to-all, hand-offs)",
+            f"2 × {workload.num_layers} × (2 × {tp - 1}/{tp} × {_si(message, 'B')} / "
+            f"{_si(system.interconnect_bandwidth_bytes_per_s, 'B/s')} + 2 × {_si(system.message_latency_s, 's')})",
+            result["communication_time_s"], "s")
+    if result["overhead_time_s"]:
+        add("fixed overhead", "step overhead + layers × layer overhead",
+            f"{_si(system.step_overhead_s, 's')} + {workload.num_layers} × {_si(system.layer_overhead_s, 's')}",
+            result["overhead_time_s"], "s")
+    add("step latency", "linear + attention + communication + overhead",
+        f"{_si(result['linear_time_s'], 's')} + {_si(result['attention_time_s'], 's')} + "
+        f"{_si(result['communication_time_s'], 's')} + {_si(result['overhead_time_s'], 's')}", result["step_latency_s"], "s")
     add("crossover batch", "B where 2 × B × P_active / FLOP/s = W(B) / bandwidth",
         f"{_si(flops, 'FLOP/s')} / {_si(bandwidth, 'B/s')} × W / (2 × P_active)", result["crossover_batch"], "")
     if result["max_batch"] is not None:
@@ -98,6 +112,8 @@ def explain(scenario: Scenario, result: dict) -> list[dict]:
     parts = {
         f"linear layers, {result['linear_bound']}-bound": result["linear_time_s"],
         f"attention, {result['attention_bound']}-bound": result["attention_time_s"],
+        "communication": result["communication_time_s"],
+        "fixed overhead": result["overhead_time_s"],
     }
     dominant = max(parts, key=parts.get)
     share = parts[dominant] / result["step_latency_s"]
