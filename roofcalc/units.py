@@ -57,29 +57,28 @@ def _prefix_factor(prefix: str) -> float | None:
     return None
 
 
+def _parse_byte_unit(text: str, what: str, examples: str, per_second: bool) -> float:
+    """Parse a number followed by a byte unit with a decimal or binary prefix (and `/s`)."""
+    value, unit = _split(text, what, examples)
+    pattern = r"([kKMGTPE]i?|)B(?:/s|ps)" if per_second else r"([kKMGTPE]i?|)B"
+    match = re.fullmatch(pattern, unit)
+    factor = _prefix_factor(match.group(1)) if match else None
+    if factor is None:
+        raise InvalidQuantity(f"invalid {what} {text!r}: unknown or missing unit {unit!r}", hint=f"write it like {examples}")
+    return _check_positive(value * factor, text, what)
+
+
 def parse_bytes(text: str, what: str = "size") -> float:
     """Parse a size such as `80GB`, `80GiB` or `320KiB` into bytes.
 
     A unit is required, because a bare number could mean bytes or gigabytes.
     """
-    examples = "80GB, 80GiB or 320KiB"
-    value, unit = _split(text, what, examples)
-    match = re.fullmatch(r"([kKMGTPE]i?|)B", unit)
-    factor = _prefix_factor(match.group(1)) if match else None
-    if factor is None:
-        raise InvalidQuantity(f"invalid {what} {text!r}: unknown or missing unit {unit!r}", hint=f"write it like {examples}")
-    return _check_positive(value * factor, text, what)
+    return _parse_byte_unit(text, what, "80GB, 80GiB or 320KiB", per_second=False)
 
 
 def parse_bandwidth(text: str, what: str = "bandwidth") -> float:
     """Parse a bandwidth such as `3.35TB/s` or `800GB/s` into bytes per second."""
-    examples = "3.35TB/s or 800GB/s"
-    value, unit = _split(text, what, examples)
-    match = re.fullmatch(r"([kKMGTPE]i?|)B(?:/s|ps)", unit)
-    factor = _prefix_factor(match.group(1)) if match else None
-    if factor is None:
-        raise InvalidQuantity(f"invalid {what} {text!r}: unknown or missing unit {unit!r}", hint=f"write it like {examples}")
-    return _check_positive(value * factor, text, what)
+    return _parse_byte_unit(text, what, "3.35TB/s or 800GB/s", per_second=True)
 
 
 def parse_flops(text: str, what: str = "compute rate") -> float:
