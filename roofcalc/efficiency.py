@@ -19,8 +19,8 @@ class Measured(NamedTuple):
 
 
 # benchmarks/fit_typical.py fits MBU, the latency of one collective phase and a per-layer
-# overhead to gpt-fast's seven bf16 A100 rows (Llama-2-7B and -70B on 1 to 8 GPUs); it
-# printed MBU 0.811, 5.09 µs and 47.1 µs, and every row within 6% of its measurement.
+# overhead to gpt-fast's seven bf16 A100 rows (Llama-2-7B and -70B on 1 to 8 GPUs). It
+# printed MBU 0.811, 5.09 µs and 47.1 µs, with every row within 6% of its measurement.
 # Kipply ("Transformer Inference Arithmetic") estimates 8 µs per message, the same order.
 _FIT = "fit of gpt-fast's bf16 A100 rows by benchmarks/fit_typical.py"
 TYPICAL_MESSAGE_LATENCY = Measured(5.09e-6, _FIT)

@@ -166,8 +166,8 @@ def weight_bytes_read(workload: Workload, batch):
     """Return the weight bytes one decode step of `batch` sequences reads.
 
     Formula: `shared + routed × (1 − (1 − k/E)^B)` bytes. For a dense model this is
-    all weights read (input embedding excluded); for a mixture of experts it equals the
-    active weights at `B = 1` and tends to all weights as `B` grows.
+    all weights read, the input embedding excluded. For a mixture of experts it equals
+    the active weights at `B = 1` and tends to all weights as `B` grows.
     """
     coverage = expert_coverage(batch, workload.routed_fraction)
     return workload.shared_weight_bytes + workload.routed_weight_bytes * coverage
@@ -293,9 +293,9 @@ OVERHEAD = "overhead"
 def dominant_bound(*kernels: KernelTime, communication_s=0.0, overhead_s=0.0):
     """Return the resource that limits the largest share of the step.
 
-    The share of "memory" is the time of the memory-bound kernels, that of "compute"
-    the time of the compute-bound ones; communication and fixed overheads count as
-    their own resources.
+    The share of "memory" is the time of the memory-bound kernels, and the share of
+    "compute" the time of the compute-bound ones. Communication and fixed overheads
+    count as resources of their own.
     """
     memory_limited = sum(np.where(kernel.bound == MEMORY, kernel.time_s, 0.0) for kernel in kernels)
     compute_limited = sum(np.where(kernel.bound == COMPUTE, kernel.time_s, 0.0) for kernel in kernels)
@@ -308,7 +308,7 @@ def dominant_bound(*kernels: KernelTime, communication_s=0.0, overhead_s=0.0):
 def allreduce_time_s(message_bytes, accelerators: int, link_bytes_per_s: float, latency_s: float):
     """Return the time of one ring all-reduce of `message_bytes` over `accelerators`.
 
-    A ring all-reduce is a reduce-scatter and an all-gather; together they send
+    A ring all-reduce is a reduce-scatter followed by an all-gather. Together they send
     `2 (N − 1) / N` of the buffer over each accelerator's link, and each phase pays the
     message latency once: `2 (N − 1)/N × bytes / link + 2 × latency`. Zero for one accelerator.
     """
@@ -324,7 +324,7 @@ def communication_time(workload: Workload, system: System, micro_batch):
     Tensor parallelism: two all-reduces per layer (after attention and after the
     feed-forward block) of `B × hidden × activation bytes` each, as in Megatron-LM's
     layout. Expert parallelism: in each MoE layer the feed-forward all-reduce becomes an
-    all-to-all dispatch and combine; each accelerator sends its `1/EP` share of the
+    all-to-all dispatch and combine. Each accelerator sends its `1/EP` share of the
     `B × k` routed token copies, of which `(EP − 1)/EP` leave it. Pipelining: one
     activation hand-off of `B × hidden × activation bytes` between consecutive stages.
     Zero when the model's width or layer count is unknown.
@@ -368,9 +368,9 @@ def crossover_batch(workload: Workload, system: System) -> float | None:
     (`weight_bytes_read`). For a dense model `W` is constant and
     `B = (F / BW) × (W / (2 × P_active))`: the ridge point scaled by bytes per weight
     (989.4 TFLOP/s ÷ 3.35 TB/s ≈ 295 for bf16 on an H100 SXM). For a mixture of experts
-    `W(B)` grows with `B`, which pushes the crossover higher; `B / W(B)` increases
-    monotonically (`W` is concave with `W(0) ≥ 0`), so the root is unique and found by
-    bisection. With pipelining each stage sees a micro-batch of `B / stages`, so the
+    `W(B)` grows with `B`, which pushes the crossover higher. Because `W` is concave with
+    `W(0) ≥ 0`, `B / W(B)` increases monotonically, so the root is unique and bisection
+    finds it. With pipelining each stage sees a micro-batch of `B / stages`, so the
     crossover in whole batches is that many times larger. Returns None when the FLOP/s
     are unknown. The result is a real number, not rounded to a whole batch.
     """

@@ -1,7 +1,7 @@
 """The `calc` result: every figure of one scenario as a JSON-ready dict with SI units in its keys.
 
 Undefined values are None (JSON null), never NaN or infinity, and `null_reasons`
-says why each null is there.
+gives the reason for each null.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ PCIE4_X16_BYTES_PER_S = 16e9 * 16 * 128 / 130 / 8
 
 
 class Request(NamedTuple):
-    """What the user asked for: catalog entries, scenario options and raw-number overrides in SI units."""
+    """A user's request: catalog entries, scenario options and raw-number overrides in SI units."""
 
     model: Model | None = None
     hardware: Hardware | None = None
