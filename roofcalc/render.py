@@ -144,7 +144,8 @@ def calc_rows(result: dict) -> list[tuple[str, list[tuple[str, str, str]]]]:
             ("price", format_usd(_value(result, "price_usd_per_hour"), "/ accelerator-hour"), inputs["price_date"]["value"] or ""),
         ]),
         ("Memory", [
-            ("weights", format_bytes(result["weight_bytes"]), "resident"),
+            ("weights", format_bytes(result["weight_bytes"]),
+             f"resident, {format_bytes(result['embedding_bytes'])} of it embeddings" if result["embedding_bytes"] else "resident"),
             ("KV cache per token", f"{result['kv_cache_bytes_per_token']:,.0f} B", f"{result['kv_cache_bytes_per_token'] / 1024:,.4g} KiB"),
             ("KV cache per sequence", format_bytes(result["kv_cache_bytes_per_sequence"]), f"at {tokens(result['kv_cache_context_tokens'])}"),
             ("used / usable", f"{format_bytes(result['memory_used_bytes'])} / {format_bytes(result['memory_usable_bytes'])}", note("max_batch")),

@@ -174,6 +174,24 @@ def scalar(value):
     return _number(value)
 
 
+def embedding_bytes(scenario: Scenario) -> float:
+    """Return the bytes of the input embedding and, when untied, the output head.
+
+    Each is `vocab × hidden` parameters. With tied embeddings one table serves both.
+    They count at the weight data type unless the model keeps unquantized parameters,
+    which start with the embeddings, at bf16.
+    """
+    model = scenario.request.model
+    if model is None or not model.embedding_params:
+        return 0.0
+    tables = model.embedding_params * (1 if model.tie_word_embeddings else 2)
+    from roofcalc import dtypes
+
+    weight = scenario.inputs["bytes_per_weight"]["value"]
+    high_precision = min(tables, model.unquantized_params) if scenario.request.total_params is None else 0.0
+    return high_precision * dtypes.bytes_per_element("bf16") + (tables - high_precision) * weight
+
+
 def static_results(scenario: Scenario) -> dict:
     """Return the results that do not depend on batch or context, in output order."""
     system, workload = scenario.system, scenario.workload
@@ -231,6 +249,8 @@ def calculate(scenario: Scenario) -> dict:
     result = {"schema_version": SCHEMA_VERSION, "inputs": scenario.inputs}
     result.update({
         "weight_bytes": static["weight_bytes"],
+        "embedding_bytes": embedding_bytes(scenario),
+        "weight_bytes_without_embeddings": static["weight_bytes"] - embedding_bytes(scenario),
         "kv_cache_bytes_per_token": points["kv_cache_bytes_per_token"],
         "kv_cache_bytes_per_token_unwindowed": static["kv_cache_bytes_per_token_unwindowed"],
         "kv_cache_bytes_per_sequence": points["kv_cache_bytes_per_sequence"],

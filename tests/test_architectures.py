@@ -246,3 +246,14 @@ def test_missing_compute_type_errors_then_emulates():
                    "--format", "json")
     assert emulated.exit_code == 0
     assert json.loads(emulated.stdout)["inputs"]["peak_flops_per_s"]["value"] == 312e12
+
+
+def test_weight_bytes_with_and_without_embeddings():
+    # Llama 3.1 70B: input embedding and untied head, 2 × 128,256 × 8,192 = 2.10e9
+    # parameters, 4.20 GB at bf16. gpt-oss-120b keeps both at bf16 under MXFP4:
+    # 2 × 201,088 × 2,880 × 2 B = 2.32 GB.
+    llama = json.loads(run("calc", "-m", "llama-3.1-70b", "-a", "h100", "-n", "8", "--format", "json").stdout)
+    assert llama["embedding_bytes"] == 2 * 128_256 * 8192 * 2
+    assert llama["weight_bytes_without_embeddings"] == llama["weight_bytes"] - 2 * 128_256 * 8192 * 2
+    oss = json.loads(run("calc", "-m", "gpt-oss-120b", "-a", "h100", "--format", "json").stdout)
+    assert oss["embedding_bytes"] == 2 * 201_088 * 2880 * 2
