@@ -161,7 +161,7 @@ def calc_rows(result: dict) -> list[tuple[str, list[tuple[str, str, str]]]]:
             ("memory time", format_seconds(result["memory_time_s"]), "all bytes ÷ bandwidth"),
             ("compute time", format_seconds(result["compute_time_s"]), note("compute_time_s", "all FLOPs ÷ peak")),
             ("step latency", format_seconds(result["step_latency_s"]),
-             result["bound"] and f"sum of the above, {result['bound']}-bound" or note("step_latency_s")),
+             result["bound"] and f"linear + attention + communication + overhead, {result['bound']}-bound" or note("step_latency_s")),
             ("crossover batch", "n/a" if result["crossover_batch"] is None else f"{result['crossover_batch']:,.1f}",
              note("crossover_batch", "linear layers turn compute-bound")),
         ]),
