@@ -13,7 +13,7 @@ import numpy as np
 
 from roofcalc import model as roofline
 from roofcalc import report
-from roofcalc.errors import InvalidQuantity, RoofcalcError
+from roofcalc.errors import DoesNotFitError, InvalidQuantity, RoofcalcError
 from roofcalc.scenario import Scenario
 
 ROW_STATIC_KEYS = ("weight_bytes", "kv_cache_bytes_per_token_unwindowed", "crossover_batch", "memory_usable_bytes")
@@ -61,6 +61,7 @@ def rows_from_points(scenario: Scenario, points: dict, markers: dict[int, str] |
             row[key] = None if values is None else report.scalar(values[index])
         row["batch"] = int(row["batch"])
         row["context_tokens"] = int(row["context_tokens"])
+        row["kv_cache_context_tokens"] = int(row["kv_cache_context_tokens"])
         if row["max_batch"] is not None:
             row["max_batch"] = int(row["max_batch"])
             if row["batch"] > row["max_batch"]:
@@ -331,6 +332,11 @@ def compare(request, hardware_list, auto_count: bool, price_batch: int | None = 
                                                          or key < best["target_price_per_million_output_tokens_usd"])):
                     best = option
             row.update(best)
+        except DoesNotFitError:
+            one = scenario_module.resolve(request._replace(hardware=hardware, num_accelerators=1))
+            context = int(report.decode_contexts(one)[3])
+            needed = roofline.min_accelerators(one.workload, one.system, context, sequences=1)
+            row["reason"] = f"does not fit: needs {needed}"
         except RoofcalcError as error:
             row["reason"] = error.message
         rows.append(row)
