@@ -151,7 +151,7 @@ def apply_options(options):
 MODEL_OPTIONS = [
     click.option("--model", "-m", "model_id", metavar="ID", help="Model id or alias from `roofcalc models list`."),
     click.option("--model-file", type=click.Path(dir_okay=False), help="Model TOML file; used when --model is not given."),
-    click.option("--model-config", type=click.Path(dir_okay=False), help="Hugging Face config.json of the model, read from disk."),
+    click.option("--model-config", type=click.Path(exists=True, dir_okay=False), help="Hugging Face config.json of the model, read from disk."),
     click.option("--params", type=COUNT, help="Total parameters, such as 70B."),
     click.option("--active-params", type=COUNT, help="Parameters used per token, such as 13B (mixture of experts)."),
     click.option("--kv-bytes-per-token", type=BYTES, help="KV-cache size of one token, such as 320KiB."),
@@ -469,9 +469,17 @@ def models_show(model_id, model_file, output_format) -> None:
     _show_command("models", model_id, model_file, output_format)
 
 
+def _check_id(ctx, param, value):
+    from roofcalc.catalog import ID_PATTERN
+
+    if value is not None and not ID_PATTERN.match(value):
+        raise click.BadParameter(f"invalid id {value!r}: use lowercase letters, digits, '.' and '-'")
+    return value
+
+
 @models.command("import")
-@click.argument("config_path", metavar="PATH", type=click.Path(dir_okay=False))
-@click.option("--id", "model_id", help="Catalog id for the model. [default: the folder name of PATH]")
+@click.argument("config_path", metavar="PATH", type=click.Path(exists=True, dir_okay=False))
+@click.option("--id", "model_id", callback=_check_id, help="Catalog id for the model. [default: the folder name of PATH]")
 @click.option("--save", is_flag=True, help="Write the file into the user catalog instead of printing it.")
 @click.option("--force", is_flag=True, help="With --save, replace an existing user file of the same id.")
 def models_import(config_path, model_id, save, force) -> None:
@@ -489,19 +497,23 @@ def models_import(config_path, model_id, save, force) -> None:
 
     from roofcalc import catalog, hfconfig
 
+    if force and not save:
+        raise click.UsageError("--force only applies with --save")
     try:
         table = hfconfig.model_table(hfconfig.read_config(config_path), config_path, model_id)
         catalog.model_from_dict(table, config_path)
+        existing = catalog.load_catalog(catalog.MODELS).find(table["id"]) if save else None
     except RoofcalcError as error:
         fail(error)
+    if existing is not None and not force:
+        fail(RoofcalcError(f"id {table['id']!r} already names {existing.id} from {existing.origin}",
+                           hint="choose another --id, or pass --force to replace it in your catalog"))
     text = hfconfig.to_toml(table)
     if not save:
         click.echo(text, nl=False)
         return
     directory = catalog.user_directory(catalog.MODELS)
     target = os.path.join(directory, f"{table['id']}.toml")
-    if os.path.exists(target) and not force:
-        fail(RoofcalcError(f"{target} already exists", hint="pass --force to replace it, or choose another --id"))
     try:
         os.makedirs(directory, exist_ok=True)
         with open(target, "w", encoding="utf-8") as handle:

@@ -67,37 +67,67 @@ class _Fields:
                 return value
         return default
 
-    def need(self, *names):
+    def name_of(self, *names) -> str:
+        return next((name for name in names if self.data.get(name) is not None), names[0])
+
+    def integer(self, *names, default=None, minimum: int = 1) -> int:
+        """Return the first present field of `names` as a whole number of at least `minimum`.
+
+        Raises CatalogError naming the field when it is missing (and has no default),
+        not a number, not whole, not finite or below the minimum.
+        """
         value = self.get(*names)
+        name = self.name_of(*names)
         if value is None:
+            if default is not None:
+                return default
             raise CatalogError(
-                f"{self.path}: missing field {names[0]!r} for model_type {self.model_type!r}",
-                hint=f"add {names[0]} to the file, or write a model TOML file and pass --model-file",
+                f"{self.path}: missing field {name!r} for model_type {self.model_type!r}",
+                hint=f"add {name} to the file, or write a model TOML file and pass --model-file",
             )
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise CatalogError(f"{self.path}: field {names[0]!r} must be a number, found {value!r}", hint="fix the value in config.json")
+        whole = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value) and value.is_integer())
+        if isinstance(value, bool) or not whole:
+            raise CatalogError(f"{self.path}: field {name!r} must be a whole number, found {value!r}",
+                               hint="fix the value in config.json")
+        if value < minimum:
+            raise CatalogError(f"{self.path}: field {name!r} must be at least {minimum}, found {value!r}",
+                               hint="fix the value in config.json")
+        return int(value)
+
+    def flag(self, name: str, default: bool) -> bool:
+        value = self.data.get(name)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise CatalogError(f"{self.path}: field {name!r} must be true or false, found {value!r}", hint="fix the value in config.json")
+        return value
+
+    def sequence(self, name: str):
+        value = self.data.get(name)
+        if value is not None and not isinstance(value, list):
+            raise CatalogError(f"{self.path}: field {name!r} must be a list, found {value!r}", hint="fix the value in config.json")
         return value
 
 
 def _windowed_layers(fields: _Fields, model_type: str, layers: int, window) -> int:
     """Return how many layers use the sliding window (or chunk), from layer_types or the family's pattern."""
-    layer_types = fields.get("layer_types")
-    if isinstance(layer_types, list) and layer_types:
-        return sum(1 for kind in layer_types if kind in ("sliding_attention", "chunked_attention"))
+    layer_types = fields.sequence("layer_types")
+    if layer_types:
+        return sum(1 for kind in layer_types[:layers] if kind in ("sliding_attention", "chunked_attention"))
     if model_type in ("gemma2", "gpt_oss"):
         return math.ceil(layers / 2)  # local attention on even-numbered layers
     if model_type in ("gemma3", "gemma3_text"):
-        pattern = fields.get("sliding_window_pattern", default=6)
+        pattern = fields.integer("sliding_window_pattern", default=6)
         return layers - layers // pattern  # every pattern-th layer is global
     if model_type in ("llama4", "llama4_text"):
-        rope_layers = fields.get("no_rope_layers")
-        if isinstance(rope_layers, list) and rope_layers:
+        rope_layers = fields.sequence("no_rope_layers")
+        if rope_layers:
             return sum(1 for uses_rope in rope_layers[:layers] if uses_rope)  # RoPE layers are the chunked ones
         return layers - layers // 4
     if model_type == "qwen2" or model_type.startswith("qwen3"):
-        if not fields.get("use_sliding_window", default=False):
+        if not fields.flag("use_sliding_window", False):
             return 0
-        return layers - int(fields.get("max_window_layers", default=layers))
+        return max(layers - fields.integer("max_window_layers", default=layers, minimum=0), 0)
     if model_type == "phi3":
         # NOTE: Phi-3 mini 4k's config sets sliding_window 2047 without saying which layers
         # use it, and serving engines disagree on applying it; like the catalog entry, the
@@ -118,12 +148,16 @@ def model_table(config: dict, path: str, model_id: str | None = None) -> dict:
     if model_type in NESTED_TEXT and isinstance(config.get("text_config"), dict):
         data = {**config["text_config"]}
         data.setdefault("tie_word_embeddings", config.get("tie_word_embeddings"))
-        model_type = data.get("model_type") or NESTED_TEXT[model_type]
+        nested = data.get("model_type") or NESTED_TEXT[model_type]
+        if nested != NESTED_TEXT[model_type]:
+            raise CatalogError(f"{path}: text_config has model_type {nested!r}, not {NESTED_TEXT[model_type]!r}",
+                               hint="write a model TOML file and pass --model-file")
+        model_type = nested
     fields = _Fields(data, path, model_type)
 
-    layers = int(fields.need("num_hidden_layers"))
-    hidden = int(fields.need("hidden_size"))
-    heads = int(fields.need("num_attention_heads"))
+    layers = fields.integer("num_hidden_layers")
+    hidden = fields.integer("hidden_size")
+    heads = fields.integer("num_attention_heads")
     table: dict = {
         "id": model_id or default_id(path),
         "name": str(config.get("_name_or_path") or model_id or default_id(path)),
@@ -131,22 +165,21 @@ def model_table(config: dict, path: str, model_id: str | None = None) -> dict:
         "num_layers": layers,
         "hidden_size": hidden,
         "num_attention_heads": heads,
-        "vocab_size": int(fields.need("vocab_size")),
-        "tie_word_embeddings": bool(fields.get("tie_word_embeddings", default=model_type.startswith("gemma"))),
+        "vocab_size": fields.integer("vocab_size"),
+        "tie_word_embeddings": fields.flag("tie_word_embeddings", model_type.startswith("gemma")),
     }
-    context = fields.get("max_position_embeddings")
-    if context is not None:
-        table["max_context_tokens"] = int(context)
+    if fields.get("max_position_embeddings") is not None:
+        table["max_context_tokens"] = fields.integer("max_position_embeddings")
 
     if model_type in MLA_TYPES:
         for key in ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"):
-            table[key] = int(fields.need(key))
+            table[key] = fields.integer(key)
         if fields.get("q_lora_rank"):
-            table["q_lora_rank"] = int(fields.need("q_lora_rank"))
+            table["q_lora_rank"] = fields.integer("q_lora_rank")
     else:
-        table["num_kv_heads"] = int(fields.get("num_key_value_heads", default=heads))
-        table["head_dim"] = int(fields.get("head_dim", default=hidden // heads))
-    if fields.get("attention_bias", default=model_type in BIASED_ATTENTION):
+        table["num_kv_heads"] = fields.integer("num_key_value_heads", default=heads)
+        table["head_dim"] = fields.integer("head_dim", default=max(hidden // heads, 1))
+    if fields.flag("attention_bias", model_type in BIASED_ATTENTION):
         table["attention_bias"] = True
     if model_type in QK_NORM:
         table["qk_norm"] = True
@@ -155,57 +188,72 @@ def model_table(config: dict, path: str, model_id: str | None = None) -> dict:
 
     _add_feed_forward(table, fields, model_type, layers)
 
-    window = fields.get("sliding_window", "attention_chunk_size")
-    if model_type.startswith("llama4"):
-        window = fields.get("attention_chunk_size")
-        table["attention_chunked"] = True if window else None
+    window_field = "attention_chunk_size" if model_type.startswith("llama4") else "sliding_window"
+    window = fields.integer(window_field) if fields.get(window_field) is not None else None
+    if model_type.startswith("llama4") and window:
+        table["attention_chunked"] = True
     windowed = _windowed_layers(fields, model_type, layers, window) if window else 0
     if window and windowed:
-        table["sliding_window_tokens"] = int(window)
+        table["sliding_window_tokens"] = window
         table["sliding_window_layers"] = windowed
     table = {key: value for key, value in table.items() if value is not None}
 
-    quantization = config.get("quantization_config") or {}
-    method = str(quantization.get("quant_method", "")).lower()
-    if method == "mxfp4":
-        table["default_weight_dtype"] = "mxfp4"
-    elif method == "fp8":
-        table["default_weight_dtype"] = "fp8"
+    table.update(_weight_format(config, path))
 
     return _add_counts(table, path)
 
 
+def _weight_format(config: dict, path: str) -> dict:
+    """Return the released weight format from `quantization_config`, when roofcalc knows it."""
+    quantization = config.get("quantization_config")
+    if quantization is None:
+        return {}
+    if not isinstance(quantization, dict):
+        raise CatalogError(f"{path}: field 'quantization_config' must be an object, found {quantization!r}",
+                           hint="fix the value in config.json")
+    method = str(quantization.get("quant_method", "")).lower()
+    if method in ("mxfp4", "fp8"):
+        return {"default_weight_dtype": method}
+    raise CatalogError(
+        f"{path}: quantization method {method!r} is not supported by the import",
+        hint="import the unquantized model's config.json and pass --weight-dtype, such as int4-g128",
+    )
+
+
 def _add_feed_forward(table: dict, fields: _Fields, model_type: str, layers: int) -> None:
     """Fill in the dense and expert feed-forward widths and the expert layout."""
-    experts = fields.get("n_routed_experts", "num_local_experts", "num_experts")
+    experts = fields.integer("n_routed_experts", "num_local_experts", "num_experts", default=0, minimum=0)
     if not experts:
-        table["intermediate_size"] = int(fields.need("intermediate_size"))
+        table["intermediate_size"] = fields.integer("intermediate_size")
         return
-    table["num_experts"] = int(experts)
-    table["experts_per_token"] = int(fields.need("num_experts_per_tok"))
+    table["num_experts"] = experts
+    table["experts_per_token"] = fields.integer("num_experts_per_tok")
+    if fields.sequence("mlp_only_layers"):
+        raise CatalogError(f"{fields.path}: mlp_only_layers lists dense layers among the MoE layers, which the import does not model",
+                           hint="write a model TOML file and pass --model-file")
     if model_type in ("mixtral", "gpt_oss"):
-        table["moe_intermediate_size"] = int(fields.need("intermediate_size"))  # every layer is MoE
+        table["moe_intermediate_size"] = fields.integer("intermediate_size")  # every layer is MoE
         return
     if model_type.startswith("llama4"):
-        table["moe_intermediate_size"] = int(fields.need("intermediate_size"))
+        table["moe_intermediate_size"] = fields.integer("intermediate_size")
         table["num_shared_experts"] = 1  # Llama 4 adds one shared expert of the same width
-        interval = int(fields.get("interleave_moe_layer_step", default=1))
+        interval = fields.integer("interleave_moe_layer_step", default=1)
         table["moe_layer_interval"] = interval
         if interval > 1:
-            table["intermediate_size"] = int(fields.need("intermediate_size_mlp"))
+            table["intermediate_size"] = fields.integer("intermediate_size_mlp")
         return
-    table["moe_intermediate_size"] = int(fields.need("moe_intermediate_size"))
-    shared = int(fields.get("n_shared_experts", default=0))
+    table["moe_intermediate_size"] = fields.integer("moe_intermediate_size")
+    shared = fields.integer("n_shared_experts", default=0, minimum=0)
     if shared:
         table["num_shared_experts"] = shared
-    first_dense = int(fields.get("first_k_dense_replace", default=0))
-    sparse_step = int(fields.get("moe_layer_freq", "decoder_sparse_step", default=1))
+    first_dense = fields.integer("first_k_dense_replace", default=0, minimum=0)
+    sparse_step = fields.integer("moe_layer_freq", "decoder_sparse_step", default=1)
     if first_dense:
         table["first_dense_layers"] = first_dense
     if sparse_step > 1:
         table["moe_layer_interval"] = sparse_step
     if first_dense or sparse_step > 1:
-        table["intermediate_size"] = int(fields.need("intermediate_size"))
+        table["intermediate_size"] = fields.integer("intermediate_size")
 
 
 def _add_counts(table: dict, path: str) -> dict:

@@ -161,7 +161,12 @@ def test_unknown_dtype_rejected():
     [
         ({"model_type": "bert", "num_hidden_layers": 12}, "unsupported model_type 'bert'"),
         ({"model_type": "llama", "hidden_size": 4096}, "missing field 'num_hidden_layers' for model_type 'llama'"),
-        ({"model_type": "llama", "num_hidden_layers": "32", "hidden_size": 1}, "must be a number"),
+        ({"model_type": "llama", "num_hidden_layers": "32", "hidden_size": 1}, "must be a whole number, found '32'"),
+        ({"model_type": "llama", "num_hidden_layers": 80.7}, "must be a whole number, found 80.7"),
+        ({"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 0}, "must be at least 1"),
+        ({"model_type": "llama", "quantization_config": {"quant_method": "awq"}, "num_hidden_layers": 2, "hidden_size": 64,
+          "num_attention_heads": 1, "vocab_size": 10, "intermediate_size": 8}, "quantization method 'awq' is not supported"),
+        ({"model_type": "gemma3", "text_config": {"model_type": "falcon"}}, "text_config has model_type 'falcon'"),
     ],
 )
 def test_import_errors_name_field(tmp_path, config, message):
@@ -213,7 +218,7 @@ def test_import_save_refuses_overwrite(tmp_path):
     assert run("models", "import", config, "--id", "mine", "--save").exit_code == 0
     again = run("models", "import", config, "--id", "mine", "--save")
     assert again.exit_code == 1
-    assert "already exists" in again.stderr
+    assert "id 'mine' already names mine" in again.stderr
     assert run("models", "import", config, "--id", "mine", "--save", "--force").exit_code == 0
 
 
@@ -257,3 +262,20 @@ def test_weight_bytes_with_and_without_embeddings():
     assert llama["weight_bytes_without_embeddings"] == llama["weight_bytes"] - 2 * 128_256 * 8192 * 2
     oss = json.loads(run("calc", "-m", "gpt-oss-120b", "-a", "h100", "--format", "json").stdout)
     assert oss["embedding_bytes"] == 2 * 201_088 * 2880 * 2
+
+
+def test_import_save_protects_shipped_ids():
+    config = str(CONFIGS / "qwen3-32b" / "config.json")
+    clash = run("models", "import", config, "--id", "llama-3.1-70b", "--save")
+    assert clash.exit_code == 1
+    assert "already names llama-3.1-70b" in clash.stderr
+    alias = run("models", "import", config, "--id", "llama3.1-70b", "--save")
+    assert alias.exit_code == 1
+    assert "--force" in alias.stderr
+
+
+def test_import_option_errors():
+    config = str(CONFIGS / "qwen3-32b" / "config.json")
+    assert run("models", "import", config, "--id", "Bad Id").exit_code == 2
+    assert run("models", "import", config, "--force").exit_code == 2
+    assert run("models", "import", "/nonexistent/config.json").exit_code == 2
