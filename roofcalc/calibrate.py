@@ -24,7 +24,7 @@ from roofcalc.scenario import Scenario
 
 class MeasuredStep(NamedTuple):
     batch: int
-    context_tokens: int
+    context_tokens: int | None  # None: the scenario's context
     step_latency_s: float  # time per output token of one sequence (TPOT)
 
 
@@ -40,7 +40,7 @@ class Calibration(NamedTuple):
 
 def parse_measured(text: str, default_context: int) -> MeasuredStep:
     """Parse `batch=1,tpot=18.6ms[,context=4096]` (tpot in s or ms, or tokens_per_s=53.8)."""
-    from roofcalc.units import parse_number, parse_tokens
+    from roofcalc.units import parse_number, parse_seconds, parse_tokens
 
     fields = {}
     for part in text.split(","):
@@ -60,11 +60,7 @@ def parse_measured(text: str, default_context: int) -> MeasuredStep:
         raise RoofcalcError(f"invalid measurement {text!r}: batch must be a whole number")
     context = parse_tokens(fields["context"], what="context") if "context" in fields else default_context
     if "tpot" in fields:
-        value = fields["tpot"].lower()
-        if value.endswith("ms"):
-            step = parse_number(value[:-2], what="tpot") / 1e3
-        else:
-            step = parse_number(value[:-1] if value.endswith("s") else value, what="tpot")
+        step = parse_seconds(fields["tpot"], what="tpot", allow_zero=False)
     else:
         step = 1.0 / parse_number(fields["tokens_per_s"], what="tokens_per_s")
     return MeasuredStep(int(batch), context, step)
@@ -153,7 +149,11 @@ def fit(scenario: Scenario, points: list[MeasuredStep], fit_overhead: bool = Tru
     identifiable = {name: name in names for name in ("mbu", "mfu", "step_overhead_s")}
     mbu, mfu = float(1.0 / inverse_mbu), float(1.0 / inverse_mfu)
     if mbu > 1 or mfu > 1:
-        notes.append("a fitted efficiency exceeds 1: the measurements beat the roofline, so a spec or the model is wrong")
+        name, value = ("MBU", mbu) if mbu > 1 else ("MFU", mfu)
+        raise RoofcalcError(
+            f"the fit gives {name} {value:.3g}, above 1: the measurements are faster than the roofline allows",
+            hint="check that the model, accelerator, count, context and units (tpot in ms or s) match the measured system",
+        )
     for name, known in identifiable.items():
         if not known:
             notes.append(f"{name} is not identifiable from these points and keeps its starting value")
@@ -170,7 +170,7 @@ def profile_directory() -> str:
     return os.path.join(os.path.dirname(user_directory("models")), "profiles")
 
 
-def save_profile(name: str, scenario: Scenario, result: Calibration, points: int) -> str:
+def save_profile(name: str, scenario: Scenario, result: Calibration, points: int, replace: bool = False) -> str:
     """Write the fit as `profiles/NAME.toml` and return its path."""
     import datetime
     import os
@@ -180,6 +180,8 @@ def save_profile(name: str, scenario: Scenario, result: Calibration, points: int
         raise RoofcalcError(f"invalid profile name {name!r}", hint="use letters, digits, '.', '_' and '-'")
     directory = profile_directory()
     path = os.path.join(directory, f"{name}.toml")
+    if os.path.exists(path) and not replace:
+        raise RoofcalcError(f"profile {name!r} already exists at {path}", hint="pass --force to replace it, or choose another name")
     inputs = scenario.inputs
     lines = [
         f"# Fitted by roofcalc calibrate on {datetime.date.today().isoformat()} from {points} measured point(s).",
@@ -213,7 +215,11 @@ def load_profile(name: str) -> dict:
     profile = {}
     for key in ("mbu", "mfu", "step_overhead_s"):
         value = data.get(key)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (key != "step_overhead_s" and value <= 0):
-            raise RoofcalcError(f"{path}: key {key!r} must be a positive number, found {value!r}", hint="fit the profile again")
+        number = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+        if key == "step_overhead_s" and not (number and value >= 0):
+            raise RoofcalcError(f"{path}: key {key!r} must be zero or a positive number of seconds, found {value!r}",
+                                hint="fit the profile again")
+        if key != "step_overhead_s" and not (number and 0 < value <= 1):
+            raise RoofcalcError(f"{path}: key {key!r} must be above 0 and at most 1, found {value!r}", hint="fit the profile again")
         profile[key] = float(value)
     return profile

@@ -53,7 +53,11 @@ PRICE = Quantity(units.parse_number, "price", "USD")
 POWER = Quantity(units.parse_number, "power", "WATTS")
 EFFICIENCY = Quantity(units.parse_number, "efficiency", "SHARE", maximum=1.0, example="0.8")
 RESERVE = Quantity(units.parse_number, "memory reserve", "SHARE", allow_zero=True, maximum=0.99, example="0.1")
-SECONDS = Quantity(units.parse_number, "time", "SECONDS", allow_zero=True, example="8e-6")
+SECONDS = Quantity(units.parse_seconds, "time", "TIME")
+STEP_TIME = Quantity(units.parse_seconds, "step latency", "TIME", allow_zero=False)
+SPEED = Quantity(units.parse_number, "speed", "TOKENS/S", example="50")
+THROUGHPUT = Quantity(units.parse_number, "throughput", "TOKENS/S", example="100000")
+ACCEPTANCE = Quantity(units.parse_number, "acceptance", "SHARE", allow_zero=True, maximum=1.0, example="0.8")
 
 
 class WeightFormat(click.ParamType):
@@ -173,12 +177,12 @@ PARALLEL_OPTIONS = [
     click.option("--ep", type=click.IntRange(min=1), default=1, show_default=True, help="Expert-parallel degree within a stage (mixture of experts)."),
     click.option("--replicas", type=click.IntRange(min=1), default=1, show_default=True, help="Copies of the whole group serving in parallel (data parallel)."),
     click.option("--interconnect", type=BANDWIDTH, help="Accelerator-to-accelerator bandwidth, one direction, such as 450GB/s."),
-    click.option("--message-latency", type=SECONDS, help="Fixed time of one collective phase in seconds. [default: 0 ideal, 8e-6 typical]"),
+    click.option("--message-latency", type=SECONDS, help="Fixed time of one collective phase, such as 5us. [default: 0 ideal, 5.09us typical]"),
     click.option("--overlap-comm", is_flag=True, help="Hide communication behind compute where it fits."),
     click.option("--efficiency", type=click.Choice(["ideal", "typical"], case_sensitive=False), default="ideal", show_default=True,
                  help="ideal: the roofline bound. typical: measured MBU, MFU and overheads."),
-    click.option("--step-overhead", type=SECONDS, help="Fixed time per decode step in seconds."),
-    click.option("--layer-overhead", type=SECONDS, help="Fixed time per layer per step in seconds (kernel launches)."),
+    click.option("--step-overhead", type=SECONDS, help="Fixed time per decode step, such as 1ms."),
+    click.option("--layer-overhead", type=SECONDS, help="Fixed time per layer per step (kernel launches), such as 20us."),
     click.option("--profile", metavar="NAME", help="Apply the MBU, MFU and overhead saved by `roofcalc calibrate --save-profile NAME`."),
 ]
 SCENARIO_OPTIONS = [
@@ -208,6 +212,8 @@ def load_model(params: dict):
     """Return the model named by --model-config, --model or --model-file, or None."""
     from roofcalc import catalog
 
+    if params.get("model_config") is not None and (params.get("model_id") or params.get("model_file")):
+        raise click.UsageError("give one of --model, --model-file or --model-config")
     if params.get("model_config") is not None:
         from roofcalc import hfconfig
 
@@ -273,13 +279,13 @@ def build_request(ctx: click.Context, params: dict, **overrides):
 @cli.command(short_help="Estimate one decode step: latency, throughput, price.")
 @apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS + PARALLEL_OPTIONS)
 @click.option("--batch", "-b", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences decoded together in one step.")
-@click.option("--min-tokens-per-s-per-user", "min_speed", type=PRICE, help="Use the largest batch that keeps this per-user speed in tokens/s.")
-@click.option("--max-step-latency", "max_step", type=PRICE, help="Use the largest batch whose step takes at most this many seconds.")
-@click.option("--throughput", "target_throughput", type=PRICE, help="Tokens/s to serve: adds the groups (replicas) needed and their cost per hour.")
+@click.option("--min-tokens-per-s-per-user", "min_speed", type=SPEED, help="Use the largest batch that keeps this per-user speed in tokens/s.")
+@click.option("--max-step-latency", "max_step", type=STEP_TIME, help="Use the largest batch whose step takes at most this long, such as 20ms.")
+@click.option("--throughput", "target_throughput", type=THROUGHPUT, help="Tokens/s to serve: adds the groups (replicas) needed and their cost per hour.")
 @click.option("--draft-model", metavar="ID", help="Speculative decoding: the draft model's catalog id.")
 @click.option("--mtp-params", type=COUNT, help="Speculative decoding with a built-in multi-token-prediction head of this many parameters.")
 @click.option("--draft-tokens", type=click.IntRange(min=1), default=4, show_default=True, help="Tokens the draft proposes per round.")
-@click.option("--acceptance", type=EFFICIENCY, help="Probability that the target accepts a drafted token, 0 to 1.")
+@click.option("--acceptance", type=ACCEPTANCE, help="Probability that the target accepts a drafted token, 0 to 1.")
 @click.option("--explain", is_flag=True, help="Show each formula with its numbers substituted.")
 @click.option("--format", "output_format", type=FORMATS, default="table", show_default=True, help="Output format.")
 @click.pass_context
@@ -299,6 +305,9 @@ def calc(ctx: click.Context, output_format: str, min_speed, max_step, target_thr
     from roofcalc import report, scenario
     from roofcalc.render import print_calc_table, print_explain, to_json
 
+    explicit = explicit_options(ctx)
+    if draft_model is None and mtp_params is None and ({"--acceptance", "--draft-tokens"} & explicit):
+        raise click.UsageError("--acceptance and --draft-tokens need a draft: pass --draft-model ID or --mtp-params")
     if (min_speed is not None or max_step is not None) and "--batch" in explicit_options(ctx):
         raise click.UsageError("give either --batch or a target (--min-tokens-per-s-per-user, --max-step-latency), not both")
     try:

@@ -10,7 +10,8 @@ import click
 
 from roofcalc import units
 from roofcalc.cli import (
-    HARDWARE_OPTIONS, HARDWARE_OVERRIDES, MODEL_OPTIONS, PARALLEL_OPTIONS, PRICE, SCENARIO_OPTIONS, apply_options,
+    HARDWARE_OPTIONS, HARDWARE_OVERRIDES, MODEL_OPTIONS, PARALLEL_OPTIONS, SCENARIO_OPTIONS, SPEED, STEP_TIME, THROUGHPUT,
+    apply_options,
     build_request, emit_warnings, fail,
 )
 from roofcalc.errors import InvalidQuantity, RoofcalcError
@@ -37,6 +38,9 @@ class Series(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
+MAX_ROWS = 100_000  # rows a sweep prints; a larger grid belongs in the library's arrays
+
+
 def parse_series(text: str, parser, what: str) -> list[int]:
     """Parse `1,8,64`, `A..B` (A, 2A, 4A, … and B) or `A..B:S` (A to B in steps of S) into sorted values."""
     values: set[int] = set()
@@ -53,8 +57,8 @@ def parse_series(text: str, parser, what: str) -> list[int]:
         if step_text:
             step = parser(step_text, what=what)
             count = (end - start) // step + 1
-            if count > 1_000_000:
-                raise InvalidQuantity(f"invalid range {item!r}: {count:,} values is too many", hint="use a larger step")
+            if count > MAX_ROWS:
+                raise InvalidQuantity(f"invalid range {item!r}: {count:,} values is more than {MAX_ROWS:,}", hint="use a larger step")
             values.update(range(start, end + 1, step))
         else:
             value = start
@@ -80,6 +84,17 @@ def _json_ready(rows):
     return json.dumps(rows, indent=2, allow_nan=False)
 
 
+def _csv_value(value):
+    """Write a CSV cell: empty for null, true/false as JSON writes them, whole floats without ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
 def write_rows(rows: list[dict], output_format: str, table_columns: list[tuple[str, str, callable]]) -> None:
     """Write rows as a table (chosen columns), a JSON array, NDJSON or CSV (every key)."""
     if output_format == "json":
@@ -93,7 +108,7 @@ def write_rows(rows: list[dict], output_format: str, table_columns: list[tuple[s
         writer = csv.DictWriter(buffer, fieldnames=keys, lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({key: "" if row.get(key) is None else row.get(key) for key in keys})
+            writer.writerow({key: _csv_value(row.get(key)) for key in keys})
         click.echo(buffer.getvalue(), nl=False)
     else:
         from roofcalc.render import print_records_table
@@ -136,9 +151,16 @@ def _resolve(ctx, params, **overrides):
         fail(error)
 
 
+def _check_plot_suffix(value):
+    if value is not None and not value.lower().endswith((".png", ".svg")):
+        raise click.BadParameter(f"{value!r} does not end in .png or .svg", param_hint="'--plot-file'")
+    return value
+
+
 PLOT_OPTIONS = [
     click.option("--plot", is_flag=True, help="Draw price per million tokens against per-user speed in the terminal."),
-    click.option("--plot-file", type=click.Path(dir_okay=False), help="Write the same chart to FILE.png or FILE.svg (needs roofcalc[plot])."),
+    click.option("--plot-file", type=click.Path(dir_okay=False), callback=lambda ctx, param, value: _check_plot_suffix(value),
+                 help="Write the same chart to FILE.png or FILE.svg (needs roofcalc[plot])."),
 ]
 
 
@@ -163,11 +185,15 @@ def sweep(ctx, batches, contexts, output_format, plot, plot_file, **params):
     """
     from roofcalc import views
 
+    if plot and output_format.lower() != "table":
+        raise click.UsageError("--plot draws a chart instead of rows; drop --format, or use --plot-file with it")
     scenario = _resolve(ctx, {**params, "batch": 1})
     try:
         rows, warnings = views.sweep(scenario, batches, contexts)
     except RoofcalcError as error:
         fail(error)
+    if len(rows) > MAX_ROWS:
+        fail(RoofcalcError(f"the sweep has {len(rows):,} rows, more than {MAX_ROWS:,}", hint="sweep fewer batches or contexts"))
     emit_warnings(scenario.warnings + warnings)
     if plot or plot_file:
         from roofcalc import plot as plotting
@@ -210,8 +236,10 @@ class GpuCount(click.ParamType):
         return "N|auto"
 
     def convert(self, value, param, ctx):
-        if value == "auto" or isinstance(value, int):
+        if isinstance(value, int):
             return value
+        if value.strip().lower() == "auto":
+            return "auto"
         try:
             return parse_batch(value, "accelerator count")
         except InvalidQuantity as error:
@@ -223,12 +251,12 @@ COMPARE_SCENARIO = SCENARIO_OPTIONS[1:]  # compare's --gpus also takes auto
 
 @click.command(short_help="Compare one model across accelerators.")
 @apply_options(MODEL_OPTIONS + COMPARE_SCENARIO + [option for option in PARALLEL_OPTIONS[2:]])
-@click.option("--hardware", "-a", "hardware_ids", help="Comma-separated accelerator ids. [default: every catalog entry]")
+@click.option("--hardware", "-a", "hardware_ids", multiple=True, help="Accelerator ids, comma-separated or repeated. [default: every catalog entry]")
 @click.option("--gpus", "-n", type=GpuCount(), default="auto", show_default=True, help="Accelerators per group, or auto: the fewest that hold the weights and one sequence, up to a node.")
 @click.option("--batch", "-b", "price_batch", type=click.IntRange(min=1), help="Also price output tokens at this batch.")
-@click.option("--min-tokens-per-s-per-user", type=PRICE, help="Find, per accelerator, the largest batch and the cheapest count that keep this per-user speed.")
-@click.option("--max-step-latency", type=PRICE, help="Like --min-tokens-per-s-per-user, as a step latency in seconds.")
-@click.option("--throughput", "target_throughput", type=PRICE, help="Tokens/s to serve: adds the groups (replicas) needed and their cost per hour.")
+@click.option("--min-tokens-per-s-per-user", type=SPEED, help="Find, per accelerator, the largest batch and the cheapest count that keep this per-user speed.")
+@click.option("--max-step-latency", type=STEP_TIME, help="Like --min-tokens-per-s-per-user, as a step latency such as 20ms.")
+@click.option("--throughput", "target_throughput", type=THROUGHPUT, help="Tokens/s to serve: adds the groups (replicas) needed and their cost per hour.")
 @click.option("--sort", "sort_key", type=click.Choice(SORT_KEYS), default="price", show_default=True, help="Column to sort by.")
 @click.option("--fits-only", is_flag=True, help="Leave out accelerators the model does not fit.")
 @click.option("--format", "output_format", type=ROW_FORMATS, default="table", show_default=True, help="Output format.")
@@ -245,15 +273,21 @@ def compare(ctx, hardware_ids, gpus, price_batch, min_tokens_per_s_per_user, max
     """
     from roofcalc import catalog, views
 
+    target = None
+    if min_tokens_per_s_per_user is not None or max_step_latency is not None:
+        target = views.step_latency_target(min_tokens_per_s_per_user, max_step_latency)
+    elif sort_key == "target-price":
+        raise click.UsageError("--sort target-price needs --min-tokens-per-s-per-user or --max-step-latency")
+    names = [name.strip() for text in hardware_ids for name in text.split(",")]
+    if hardware_ids and not any(names):
+        raise click.UsageError("--hardware is empty: name accelerator ids, or leave it out for all of them")
     try:
         hardware_catalog = catalog.load_catalog(catalog.HARDWARE)
         if hardware_ids:
-            hardware_list = [hardware_catalog.get(name) for name in hardware_ids.split(",") if name.strip()]
+            chosen = [hardware_catalog.get(name) for name in names if name]
+            hardware_list = list({entry.id: entry for entry in chosen}.values())
         else:
             hardware_list = hardware_catalog.all()
-        target = None
-        if min_tokens_per_s_per_user is not None or max_step_latency is not None:
-            target = views.step_latency_target(min_tokens_per_s_per_user, max_step_latency)
         request = build_request(ctx, {**params, "gpus": 1 if gpus == "auto" else gpus}, hardware=None)
         if request.model is None and request.total_params is None:
             raise RoofcalcError("no model given", hint="pass --model ID")
@@ -284,9 +318,24 @@ def compare(ctx, hardware_ids, gpus, price_batch, min_tokens_per_s_per_user, max
     write_rows(rows, output_format, columns)
 
 
+class TierOption(click.ParamType):
+    name = "tier"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "NAME=SPEC"
+
+    def convert(self, value, param, ctx):
+        from roofcalc import views
+
+        try:
+            return views.parse_tier(value) if isinstance(value, str) else value
+        except InvalidQuantity as error:
+            self.fail(str(error), param, ctx)
+
+
 @click.command()
 @apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS + PARALLEL_OPTIONS)
-@click.option("--tier", "tier_specs", multiple=True, help="NAME=SPEC, repeatable: SPEC is batch:N, batch:max, batch:crossover or a per-user speed such as 150tok/s. [default: fast=batch:1, standard=batch:crossover, slow=batch:max]")
+@click.option("--tier", "tier_specs", type=TierOption(), multiple=True, help="NAME=SPEC, repeatable: SPEC is batch:N, batch:max, batch:crossover or a per-user speed such as 150tok/s. [default: fast=batch:1, standard=batch:crossover, slow=batch:max]")
 @click.option("--format", "output_format", type=ROW_FORMATS, default="table", show_default=True, help="Output format.")
 @click.pass_context
 def tiers(ctx, tier_specs, output_format, **params):
@@ -305,7 +354,7 @@ def tiers(ctx, tier_specs, output_format, **params):
 
     scenario = _resolve(ctx, {**params, "batch": 1})
     try:
-        specs = [views.parse_tier(text) for text in tier_specs] or list(views.DEFAULT_TIERS)
+        specs = list(tier_specs) or list(views.DEFAULT_TIERS)
         rows, warnings = views.tiers(scenario, specs)
     except RoofcalcError as error:
         fail(error)
@@ -418,7 +467,7 @@ def load(ctx, rate, fill_batch, output_format, **params):
     from roofcalc.render import print_records_table
 
     labels = [
-        ("mode", "mode", _text), ("arrival rate", "requests_per_s", _fmt("{:,.3g} requests/s")),
+        ("mode", "mode", _text), ("arrival rate", "requests_per_s", _fmt("{:,.4g} requests/s")),
         ("demand", "demand_tokens_per_s", _fmt("{:,.0f} tokens/s")), ("sequences in flight", "batch", _fmt("{:,.2f}")),
         ("step latency", "step_latency_s", _fmt("{:.3g} ms", 1e3)), ("per user", "tokens_per_s_per_user", _fmt("{:,.1f} tokens/s")),
         ("memory roofline used", "memory_roofline_utilization", _fmt("{:.0%}")),
@@ -429,12 +478,35 @@ def load(ctx, rate, fill_batch, output_format, **params):
     print_records_table(["quantity", "value"], [[label, render(data.get(key))] for label, key, render in labels if key in data])
 
 
+class MeasuredOption(click.ParamType):
+    name = "measurement"
+
+    def get_metavar(self, param, ctx=None) -> str:
+        return "POINT"
+
+    def convert(self, value, param, ctx):
+        from roofcalc.calibrate import parse_measured
+
+        try:
+            return parse_measured(value, None) if isinstance(value, str) else value
+        except RoofcalcError as error:
+            self.fail(str(error), param, ctx)
+
+
+def _check_profile_name(ctx, param, value):
+    import re
+
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", value):
+        raise click.BadParameter(f"invalid profile name {value!r}: use letters, digits, '.', '_' and '-'")
+    return value
+
+
 def read_measured_csv(path: str, default_context: int) -> list:
     """Read measured points from a CSV with columns batch, tpot_s or tokens_per_s, and optionally context_tokens."""
     from roofcalc.calibrate import MeasuredStep
 
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets write a byte-order mark
             rows = list(csv.DictReader(handle))
     except (OSError, UnicodeDecodeError) as error:
         raise RoofcalcError(f"{path}: cannot be read: {error}", hint="pass a UTF-8 CSV file") from None
@@ -458,13 +530,14 @@ def read_measured_csv(path: str, default_context: int) -> list:
 
 @click.command()
 @apply_options(MODEL_OPTIONS + HARDWARE_OPTIONS + HARDWARE_OVERRIDES + SCENARIO_OPTIONS + PARALLEL_OPTIONS)
-@click.option("--measured", "measured_texts", multiple=True, help="A measured point: batch=1,tpot=18.6ms (or tokens_per_s=53.8), optionally context=4096. Repeatable.")
-@click.option("--measured-csv", type=click.Path(dir_okay=False), help="CSV of measured points: batch, tpot_s or tokens_per_s, optional context_tokens.")
+@click.option("--measured", "measured_points", type=MeasuredOption(), multiple=True, help="A measured point: batch=1,tpot=18.6ms (or tokens_per_s=53.8), optionally context=4096. Repeatable.")
+@click.option("--measured-csv", type=click.Path(exists=True, dir_okay=False), help="CSV of measured points: batch, tpot_s or tokens_per_s, optional context_tokens.")
 @click.option("--no-overhead", is_flag=True, help="Fit MBU and MFU only, with no fixed overhead.")
-@click.option("--save-profile", metavar="NAME", help="Save the fit as a profile that --profile NAME applies later.")
+@click.option("--save-profile", metavar="NAME", callback=_check_profile_name, help="Save the fit as a profile that --profile NAME applies later.")
+@click.option("--force", is_flag=True, help="With --save-profile, replace a profile of the same name.")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"], case_sensitive=False), default="table", show_default=True, help="Output format.")
 @click.pass_context
-def calibrate(ctx, measured_texts, measured_csv, no_overhead, save_profile, output_format, **params):
+def calibrate(ctx, measured_points, measured_csv, no_overhead, save_profile, force, output_format, **params):
     """Fit MBU, MFU and a fixed step overhead to measured decode speeds.
 
     Least squares over the measured points, with each point's residual. Points at
@@ -478,14 +551,19 @@ def calibrate(ctx, measured_texts, measured_csv, no_overhead, save_profile, outp
     """
     from roofcalc import calibrate as calibration
 
+    if not measured_points and not measured_csv:
+        raise click.UsageError("give at least one --measured point or a --measured-csv file")
+    if force and not save_profile:
+        raise click.UsageError("--force only applies with --save-profile")
     scenario = _resolve(ctx, {**params, "batch": 1, "efficiency": "ideal"})
+    default_context = scenario.request.context_tokens
     try:
-        points = [calibration.parse_measured(text, scenario.request.context_tokens) for text in measured_texts]
+        points = [point._replace(context_tokens=point.context_tokens or default_context) for point in measured_points]
         if measured_csv:
-            points += read_measured_csv(measured_csv, scenario.request.context_tokens)
+            points += read_measured_csv(measured_csv, default_context)
         result = calibration.fit(scenario, points, fit_overhead=not no_overhead)
         if save_profile:
-            saved = calibration.save_profile(save_profile, scenario, result, len(points))
+            saved = calibration.save_profile(save_profile, scenario, result, len(points), replace=force)
     except RoofcalcError as error:
         fail(error)
     data = {
@@ -496,7 +574,7 @@ def calibrate(ctx, measured_texts, measured_csv, no_overhead, save_profile, outp
              "predicted_step_s": predicted, "residual_s": residual}
             for point, predicted, residual in zip(points, result.predicted_s, result.residuals_s)
         ],
-        "notes": result.notes,
+        "warnings": result.notes,
     }
     emit_warnings(result.notes)
     if save_profile:

@@ -175,6 +175,8 @@ def resolve(request: Request) -> Scenario:
         table = hardware.dense_flops_per_s
         if request.compute_dtype in table:
             flops, flops_source = table[request.compute_dtype], hw_source
+            if request.emulate_as is not None:
+                warnings.append(f"{hardware.id} supports {request.compute_dtype}, so --emulate-as {request.emulate_as} is not used")
         elif request.emulate_as is not None and request.emulate_as in table:
             flops, flops_source = table[request.emulate_as], f"{hw_source}: {request.compute_dtype} emulated at {request.emulate_as}"
             warnings.append(f"{hardware.id} has no {request.compute_dtype} units, so compute runs at its {request.emulate_as} peak")

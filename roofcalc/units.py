@@ -132,3 +132,16 @@ def parse_number(text: str, what: str, allow_zero: bool = False, maximum: float 
     if maximum is not None and value > maximum:
         raise InvalidQuantity(f"invalid {what} {text!r}: it must be at most {maximum:g}")
     return value
+
+
+TIME_UNITS = {"": 1.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+
+
+def parse_seconds(text: str, what: str = "time", allow_zero: bool = True) -> float:
+    """Parse a duration such as `18.6ms`, `8us`, `0.02s` or `0.02` (seconds)."""
+    examples = "18.6ms, 8us or 0.02s"
+    value, unit = _split(text, what, examples)
+    factor = TIME_UNITS.get(unit)
+    if factor is None:
+        raise InvalidQuantity(f"invalid {what} {text!r}: unknown unit {unit!r}", hint=f"write it like {examples}")
+    return _check_positive(value * factor, text, what, allow_zero=allow_zero)

@@ -224,7 +224,7 @@ def test_calibrate_command_and_profile(tmp_path):
 )
 def test_calibrate_bad_points(measured, message):
     result = run("calibrate", "-m", "llama-2-7b", "-a", "a100-80gb-sxm", "--measured", measured)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert message in result.stderr
 
 
@@ -232,3 +232,48 @@ def test_unknown_profile():
     result = run("calc", "-m", "llama-2-7b", "-a", "h100", "--profile", "nope")
     assert result.exit_code == 1
     assert "unknown profile 'nope'" in result.stderr
+
+
+def test_calibrate_rejects_impossible_fit():
+    # 1 µs per token for Llama 3.1 8B on an H100 would read 15 GB at 15 PB/s.
+    result = run("calibrate", "-m", "llama-3.1-8b", "-a", "h100", "--measured", "batch=1,tpot=1us", "--save-profile", "bogus")
+    assert result.exit_code == 1
+    assert "above 1: the measurements are faster than the roofline allows" in result.stderr
+    assert "saved" not in result.stderr
+
+
+@pytest.mark.parametrize("line", ["mbu = 2.0", "mbu = inf", "mbu = 0.0", "step_overhead_s = -1.0"])
+def test_profile_values_checked(tmp_path, line):
+    profiles = tmp_path / "config" / "roofcalc" / "profiles"
+    profiles.mkdir(parents=True)
+    values = {"mbu": "mbu = 0.7", "mfu": "mfu = 0.6", "step_overhead_s": "step_overhead_s = 0.0"}
+    values[line.split(" =")[0]] = line
+    (profiles / "edited.toml").write_text("\n".join(values.values()) + "\n")
+    result = run("calc", "-m", "llama-3.1-8b", "-a", "h100", "--profile", "edited")
+    assert result.exit_code == 1
+    assert "edited.toml: key" in result.stderr
+
+
+def test_profile_not_overwritten_without_force():
+    args = ["calibrate", "-m", "llama-2-7b", "-a", "a100-80gb-sxm", "--measured", "batch=1,tpot=9.53ms", "--save-profile", "p"]
+    assert run(*args).exit_code == 0
+    again = run(*args)
+    assert again.exit_code == 1
+    assert "already exists" in again.stderr
+    assert run(*args, "--force").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["calibrate", "-m", "llama-2-7b", "-a", "h100"],
+        ["calibrate", "-m", "llama-2-7b", "-a", "h100", "--measured", "batch=1,tpot=9ms", "--save-profile", "../x"],
+        ["calc", "-m", "llama-2-7b", "-a", "h100", "--acceptance", "0.8"],
+        ["calc", "-m", "llama-2-7b", "-a", "h100", "--acceptance", "1.5", "--draft-model", "llama-3.1-8b"],
+        ["calc", "-m", "llama-2-7b", "--model-config", "tests/configs/mistral-7b/config.json", "-a", "h100"],
+    ],
+    ids=["no-points", "profile-name", "acceptance-alone", "acceptance-range", "two-models"],
+)
+def test_option_misuse_is_usage_error(args):
+    result = run(*args)
+    assert result.exit_code == 2, result.stderr

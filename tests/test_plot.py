@@ -368,6 +368,6 @@ def test_cli_plot_without_price():
 
 def test_cli_plot_file_bad_suffix(tmp_path):
     result = run(*SWEEP, "--plot-file", str(tmp_path / "sweep.gif"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stdout == ""
-    assert "unsupported plot file type '.gif'" in result.stderr
+    assert "does not end in .png or .svg" in result.stderr
