@@ -70,9 +70,11 @@ def parse_series(text: str, parser, what: str) -> list[int]:
 
 
 def parse_batch(text: str, what: str) -> int:
-    value = units.parse_number(text, what=what)
+    value = units.parse_number(text, what=what, example="64")
     if value != int(value) or value < 1:
-        raise InvalidQuantity(f"invalid {what} {text!r}: it must be a whole number of 1 or more")
+        raise InvalidQuantity(f"invalid {what} {text!r}: it must be a whole number of 1 or more", hint="write it like 64")
+    if value > 1e9:
+        raise InvalidQuantity(f"invalid {what} {text!r}: it is out of range", hint="give at most 10^9")
     return int(value)
 
 
@@ -445,6 +447,8 @@ def load(ctx, rate, fill_batch, output_format, **params):
         data["memory_roofline_utilization"] = report.scalar(points["memory_time_s"]) / step
         data["compute_roofline_utilization"] = report.scalar(points["compute_time_s"]) / step
         data["max_batch"] = report.scalar(points["max_batch"])
+        if fill_batch is not None and data["max_batch"] is not None and fill_batch > data["max_batch"]:
+            warnings.append(f"a batch of {fill_batch} exceeds the max batch of {data['max_batch']:.0f} that fits in memory")
         if fill_batch is not None:
             fill_time = fill_batch / rate
             busy = output_tokens * step

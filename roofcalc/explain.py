@@ -46,7 +46,8 @@ def explain(scenario: Scenario, result: dict) -> list[dict]:
         coverage = float(roofline.expert_coverage(batch, workload.routed_fraction))
         add("weights read per step", "shared + routed × (1 − (1 − k/E)^B)",
             f"{_si(workload.shared_weight_bytes, 'B')} + {_si(workload.routed_weight_bytes, 'B')} × "
-            f"(1 − (1 − {workload.routed_fraction:.4g})^{batch}) = … × {coverage:.4f}",
+            f"(1 − (1 − {workload.routed_fraction:.4g})^{batch}) = {_si(workload.shared_weight_bytes, 'B')} + "
+            f"{_si(workload.routed_weight_bytes, 'B')} × {coverage:.4f}",
             result["weight_bytes_read_per_step"], "B")
     else:
         add("weights read per step", "(total_params − input embedding) × bytes_per_weight",
@@ -58,7 +59,9 @@ def explain(scenario: Scenario, result: dict) -> list[dict]:
     )
     add("KV cache per sequence", "Σ over layer groups of kv_bytes_per_token × cached tokens",
         f"{groups}, S = {result['kv_cache_context_tokens']:,}", result["kv_cache_bytes_per_sequence"], "B")
-    add("KV read per step", "B × KV bytes attended per sequence", f"{batch} × …", result["kv_bytes_read_per_step"], "B")
+    attended = result["kv_bytes_read_per_step"] / batch
+    add("KV read per step", "B × KV bytes attended per sequence", f"{batch} × {_si(attended, 'B')}",
+        result["kv_bytes_read_per_step"], "B")
     add("effective bandwidth", "N × bandwidth × MBU",
         f"{system.num_accelerators} × {_si(system.memory_bandwidth_bytes_per_s, 'B/s')} × {system.mbu:g}",
         system.effective_bandwidth_bytes_per_s, "B/s")

@@ -147,7 +147,8 @@ def series(points: list[Point]) -> list[list[Point]]:
 
 def line_order(points: list[Point]) -> str:
     """Return the key the lines follow: "context" when every point has one batch, else "batch"."""
-    return "context" if len({point.batch for point in points}) == 1 else "batch"
+    several_contexts = len({point.context for point in points}) > 1
+    return "context" if several_contexts and len({point.batch for point in points}) == 1 else "batch"
 
 
 def context_note(points: list[Point]) -> str | None:
@@ -182,7 +183,9 @@ class Axis(NamedTuple):
             fraction = (math.log10(value) - math.log10(self.low)) / (math.log10(self.high) - math.log10(self.low))
         else:
             fraction = (value - self.low) / (self.high - self.low)
-        return round(fraction * (self.cells - 1))
+        # Rounding at extreme magnitudes can land a tick a hair outside the axis; keep the
+        # character inside the chart.
+        return min(max(round(fraction * (self.cells - 1)), 0), self.cells - 1)
 
 
 def make_axis(values: list[float], log: bool, cells: int) -> Axis:

@@ -128,7 +128,13 @@ def calc_rows(result: dict) -> list[tuple[str, list[tuple[str, str, str]]]]:
     hardware = _value(result, "hardware") or "accelerator given by options"
     gpus = _value(result, "num_accelerators")
     mbu, mfu = _value(result, "mbu"), _value(result, "mfu")
-    efficiency_note = "ideal roofline" if mbu == 1 and mfu == 1 else "as given"
+    efficiency = _value(result, "efficiency")
+    if efficiency == "typical":
+        efficiency_note = "typical: measured, see inputs in JSON"
+    elif mbu == 1 and mfu == 1:
+        efficiency_note = "ideal roofline"
+    else:
+        efficiency_note = "as given"
     reserve = _value(result, "memory_reserve") * 100
     read_note = "input embedding excluded" if _value(result, "embedding_params") else ""
     sections = [
@@ -140,13 +146,16 @@ def calc_rows(result: dict) -> list[tuple[str, list[tuple[str, str, str]]]]:
             ("memory bandwidth", format_rate(_value(result, "memory_bandwidth_bytes_per_s"), "TB/s", 1e12), "per accelerator"),
             ("peak compute", format_rate(_value(result, "peak_flops_per_s"), "TFLOP/s", 1e12), "per accelerator, dense"),
             ("memory", format_bytes(_value(result, "memory_capacity_bytes")), f"per accelerator, {reserve:g}% reserved"),
-            ("MBU / MFU", f"{mbu:g} / {mfu:g}", efficiency_note),
+            ("MBU / MFU", f"{mbu:.3g} / {mfu:.3g}", efficiency_note),
             ("price", format_usd(_value(result, "price_usd_per_hour"), "/ accelerator-hour"), inputs["price_date"]["value"] or ""),
         ]),
         ("Memory", [
             ("weights", format_bytes(result["weight_bytes"]),
              f"resident, {format_bytes(result['embedding_bytes'])} of it embeddings" if result["embedding_bytes"] else "resident"),
-            ("KV cache per token", f"{result['kv_cache_bytes_per_token']:,.0f} B", f"{result['kv_cache_bytes_per_token'] / 1024:,.4g} KiB"),
+            ("KV cache per token", f"{result['kv_cache_bytes_per_token_unwindowed']:,.0f} B",
+             f"{result['kv_cache_bytes_per_token_unwindowed'] / 1024:,.4g} KiB"
+             + (f"; {result['kv_cache_bytes_per_token']:,.0f} B on average with {result['windowed_layers']} windowed layers"
+                if result["windowed_layers"] else "")),
             ("KV cache per sequence", format_bytes(result["kv_cache_bytes_per_sequence"]), f"at {tokens(result['kv_cache_context_tokens'])}"),
             ("used / usable", f"{format_bytes(result['memory_used_bytes'])} / {format_bytes(result['memory_usable_bytes'])}", note("max_batch")),
         ]),
@@ -177,6 +186,18 @@ def calc_rows(result: dict) -> list[tuple[str, list[tuple[str, str, str]]]]:
             ("energy", "n/a" if result["energy_per_output_token_j"] is None else f"{result['energy_per_output_token_j']:.3g} J / token", note("energy_per_output_token_j", "at TDP")),
         ]),
     ]
+    serving = []
+    if "target" in result:
+        target = result["target"]
+        serving.append(("target batch", f"{target['batch']:,}", f"largest at ≤ {format_seconds(target['max_step_latency_s'])} per step; {target['binding']} binds"))
+    if "replicas" in result:
+        serving.append(("replicas needed", "n/a" if result["replicas"] is None else f"{result['replicas']:,}", "groups to serve the --throughput"))
+        serving.append(("cost per hour", format_usd(result["cost_per_hour_usd"], "/ h"), "all replicas"))
+    if _value(result, "replicas") > 1:
+        serving.append(("total throughput", format_rate(result["total_throughput_tokens_per_s"], "tokens/s"),
+                        f"{_value(result, 'replicas')} replicas"))
+    if serving:
+        sections.append(("Serving", serving))
     return sections
 
 
@@ -187,11 +208,12 @@ def print_calc_table(result: dict, file=None) -> None:
     table.add_column("quantity", no_wrap=True)
     table.add_column("value", justify="right", no_wrap=True)
     table.add_column("note")
-    for title, rows in calc_rows(result):
+    sections = calc_rows(result)
+    for title, rows in sections:
         table.add_row(f"[bold]{title}[/bold]", "", "")
         for quantity, value, remark in rows:
             table.add_row(f"  {quantity}", value, remark or "")
-        if title != "Cost":
+        if title != sections[-1][0]:
             table.add_section()
     print_renderable(table, file)
 

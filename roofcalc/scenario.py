@@ -246,6 +246,14 @@ def resolve(request: Request) -> Scenario:
             f"{hardware_id or 'the accelerator'} has no interconnect figure, so communication runs over PCIe 4.0 x16 "
             "(31.5 GB/s per direction); pass --interconnect to change it"
         )
+    if model is not None and model.num_layers and request.pipeline_stages > model.num_layers:
+        raise InvalidQuantity(f"--pp {request.pipeline_stages} exceeds {model.id}'s {model.num_layers} layers",
+                              hint="give each pipeline stage at least one layer")
+    if model is not None and model.num_attention_heads and model.num_attention_heads % tensor_parallel:
+        warnings.append(
+            f"{tensor_parallel}-way tensor parallelism does not divide {model.id}'s {model.num_attention_heads} query heads "
+            "evenly, which serving engines reject; the figures assume an even split"
+        )
     if request.expert_parallel > 1 and not (model is not None and model.num_experts):
         raise InvalidQuantity("--ep needs a mixture-of-experts model", hint="leave --ep at 1 for a dense model")
     if tensor_parallel % request.expert_parallel:

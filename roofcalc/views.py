@@ -77,6 +77,11 @@ def sweep(scenario: Scenario, batches=None, contexts=None) -> tuple[list[dict], 
     """Evaluate a sweep over batches, contexts or both (their grid); return rows and warnings."""
     warnings = []
     markers = None
+    if scenario.memory_known and int(report.evaluate_points(scenario, 1)["max_batch"]) < 1 and contexts is None:
+        raise RoofcalcError("not even one sequence fits beside the weights", hint="use more --gpus or a shorter --context")
+    model = scenario.request.model
+    if contexts is not None and model is not None and model.max_context_tokens and max(contexts) > model.max_context_tokens:
+        warnings.append(f"contexts above {model.id}'s maximum of {model.max_context_tokens:,} tokens are included")
     if batches is None and contexts is None:
         batch_values, markers = default_batches(scenario)
         static = report.static_results(scenario)
@@ -204,7 +209,11 @@ def tiers(scenario: Scenario, specs=DEFAULT_TIERS) -> tuple[list[dict], list[str
         elif spec.kind == "crossover":
             if crossover is not None and max_batch is not None and crossover > max_batch:
                 boundary = doubling_latency_batch(scenario)
-                batch, rule = boundary.batch, "step latency 2× batch 1 (crossover beyond max batch)"
+                batch = boundary.batch
+                if boundary.binding == "capacity":
+                    rule = "max batch, where the step is under 2× batch 1 (crossover beyond max batch)"
+                else:
+                    rule = "step latency 2× batch 1 (crossover beyond max batch)"
             elif crossover is None:
                 raise RoofcalcError(scenario.null_reasons.get("compute", "the crossover batch is unknown"))
             else:
@@ -296,7 +305,12 @@ def fitting_count(request, hardware, scenario_module) -> tuple[int | None, str |
     needed = roofline.min_accelerators(one.workload, one.system, context, sequences=1)
     if needed > node:
         return None, f"needs {needed}, node holds {node}"
-    return needed, None
+    # Tensor parallelism splits the query heads evenly, so take the first count that divides them.
+    heads = request.model.num_attention_heads if request.model is not None else None
+    for count in range(needed, node + 1):
+        if heads is None or heads % count == 0:
+            return count, None
+    return None, f"no count from {needed} to {node} divides the {heads} heads"
 
 
 def compare(request, hardware_list, auto_count: bool, price_batch: int | None = None,
@@ -322,14 +336,14 @@ def compare(request, hardware_list, auto_count: bool, price_batch: int | None = 
                 continue
             counts = [count]
             if target_step_s is not None and auto_count:
-                counts = list(range(count, (hardware.max_per_node or DEFAULT_NODE_SIZE) + 1))
+                heads = request.model.num_attention_heads if request.model is not None else None
+                node = hardware.max_per_node or DEFAULT_NODE_SIZE
+                counts = [n for n in range(count, node + 1) if heads is None or heads % n == 0]
             best = None
             for candidate in counts:
                 option = _compare_row(scenario_module.resolve(request._replace(hardware=hardware, num_accelerators=candidate)),
                                       price_batch, target_step_s, throughput_tokens_per_s)
-                key = option.get("target_price_per_million_output_tokens_usd")
-                if best is None or (key is not None and (best.get("target_price_per_million_output_tokens_usd") is None
-                                                         or key < best["target_price_per_million_output_tokens_usd"])):
+                if best is None or _better_for_target(option, best):
                     best = option
             row.update(best)
         except DoesNotFitError:
@@ -341,6 +355,21 @@ def compare(request, hardware_list, auto_count: bool, price_batch: int | None = 
             row["reason"] = error.message
         rows.append(row)
     return rows, warnings
+
+
+def _better_for_target(option: dict, best: dict) -> bool:
+    """Return whether `option` beats `best` for a speed target: it meets the target and costs less.
+
+    Without prices the fewest accelerators that meet the target win.
+    """
+    if option.get("target_batch") is None:
+        return False
+    if best.get("target_batch") is None:
+        return True
+    price, best_price = option.get("target_price_per_million_output_tokens_usd"), best.get("target_price_per_million_output_tokens_usd")
+    if price is not None and best_price is not None:
+        return price < best_price
+    return False  # counts are tried in rising order, so the first that meets the target stays
 
 
 def _compare_row(scenario: Scenario, price_batch, target_step_s, throughput_tokens_per_s) -> dict:
@@ -377,6 +406,7 @@ def _compare_row(scenario: Scenario, price_batch, target_step_s, throughput_toke
     if price_batch:
         row["batch_price_per_million_output_tokens_usd"] = at("price_per_million_output_tokens_usd", 2)
         if price_batch > max_batch:
+            row["batch_price_per_million_output_tokens_usd"] = None
             row["reason"] = f"batch {price_batch} exceeds the max batch of {max_batch}"
     service_batch, service_index = max_batch, 1
     if target_step_s is not None:

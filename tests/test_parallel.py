@@ -277,3 +277,15 @@ def test_profile_not_overwritten_without_force():
 def test_option_misuse_is_usage_error(args):
     result = run(*args)
     assert result.exit_code == 2, result.stderr
+
+
+def test_pipeline_deeper_than_model_fails():
+    result = run("calc", "-m", "llama-3.1-70b", "-a", "h100", "--pp", "100")
+    assert result.exit_code == 1
+    assert "--pp 100 exceeds llama-3.1-70b's 80 layers" in result.stderr
+
+
+def test_uneven_tensor_parallel_warns():
+    result = run("calc", "-m", "llama-3.1-70b", "-a", "rtx-4090", "-n", "7", "--format", "json")
+    assert result.exit_code == 0
+    assert "does not divide llama-3.1-70b's 64 query heads" in result.stderr

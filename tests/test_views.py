@@ -246,3 +246,45 @@ def test_catalog_grid_equals_single_calc(model_id, hardware_id):
     else:
         assert np.allclose(grid.price_per_million_output_tokens_usd[i, j], prices, rtol=1e-12)
     assert grid.max_batch[i, j] == float(points["max_batch"])
+
+
+def test_sweep_fails_when_nothing_fits():
+    # Llama 3.1 70B on 2 × H100 at 128K: 141 GB of weights leave 3 GB, less than one
+    # 131,072 × 327,680 B = 43 GB sequence.
+    result = run("sweep", "-m", "llama-3.1-70b", "-a", "h100", "-n", "2", "--context", "128K", "--format", "json")
+    assert result.exit_code == 1
+    assert "not even one sequence fits" in result.stderr
+
+
+def test_sweep_plot_with_format_is_usage_error():
+    result = run("sweep", *GROUP, "--plot", "--format", "json")
+    assert result.exit_code == 2
+    assert "--plot draws a chart instead of rows" in result.stderr
+
+
+def test_compare_auto_count_divides_heads():
+    # 141 GB of weights need 7 RTX 4090s, but 7 does not divide 64 heads, so 8.
+    rows = run_json("compare", "-m", "llama-3.1-70b", "-a", "rtx-4090", "--format", "json")
+    assert rows[0]["num_accelerators"] == 8
+
+
+def test_compare_price_beyond_max_batch_is_null():
+    rows = run_json("compare", "-m", "llama-3.1-70b", "-a", "h100", "-b", "8", "--format", "json")
+    assert rows[0]["max_batch"] == 2
+    assert rows[0]["batch_price_per_million_output_tokens_usd"] is None
+    assert "exceeds the max batch" in rows[0]["reason"]
+
+
+def test_compare_target_without_price_tries_counts():
+    # The MI300X has no price; one GPU cannot hold Llama 3.1 70B at 50 tokens/s per user
+    # with room to spare, so compare moves on to the fewest GPUs that can.
+    rows = run_json("compare", "-m", "llama-3.1-70b", "-a", "mi300x", "--min-tokens-per-s-per-user", "50",
+                    "--format", "json")
+    assert rows[0]["target_batch"] is not None
+    assert rows[0]["num_accelerators"] == 2
+
+
+def test_compare_repeated_and_duplicate_ids():
+    rows = run_json("compare", "-m", "llama-3.1-70b", "-a", "h100", "-a", "h200,h100-sxm", "--format", "json")
+    assert [row["hardware"] for row in rows].count("h100-sxm") == 1
+    assert {row["hardware"] for row in rows} == {"h100-sxm", "h200"}
