@@ -14,10 +14,6 @@ import re
 import sys
 from typing import Any, Callable, NamedTuple
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
 
 from roofcalc.errors import CatalogError, NotFoundError, RoofcalcError
 from roofcalc.specs import Hardware, Model
@@ -194,6 +190,12 @@ def _validate_id(path, data: dict, expected_id: str | None) -> None:
 
 def read_toml(path: str) -> dict:
     """Read a TOML file, raising CatalogError with the file name for every failure."""
+    # Imported here: a calc whose files are in the parse cache never needs it.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+
     try:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
@@ -395,6 +397,59 @@ def catalog_files(directory: str) -> list[tuple[str, str]]:
     return [(path, entry_id) for path, entry_id in paths if os.path.isfile(path)]
 
 
+class ParseCache:
+    """Parsed catalog files kept between runs in `$XDG_CACHE_HOME/roofcalc/KIND.json`.
+
+    Parsing the whole shipped catalog with tomllib takes tens of milliseconds, about
+    as long as the grid it feeds. An entry is reused only while the file's path,
+    modification time and size are unchanged, and is validated again on every load
+    like a freshly parsed file. A cache that cannot be read or written is skipped:
+    it only saves time.
+    """
+
+    def __init__(self, kind: str) -> None:
+        import json
+
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        self.path = os.path.join(base, "roofcalc", f"{kind}.json")
+        self.changed = False
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                self.entries = json.load(handle)
+            if not isinstance(self.entries, dict):
+                self.entries = {}
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def read(self, path: str) -> dict:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return read_toml(path)  # read_toml raises the error that names the file
+        key = [stat.st_mtime_ns, stat.st_size]
+        entry = self.entries.get(path)
+        if isinstance(entry, dict) and entry.get("stat") == key and isinstance(entry.get("data"), dict):
+            return entry["data"]
+        data = read_toml(path)
+        self.entries[path] = {"stat": key, "data": data}
+        self.changed = True
+        return data
+
+    def save(self) -> None:
+        if not self.changed:
+            return
+        import json
+
+        try:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            temporary = f"{self.path}.{os.getpid()}.tmp"
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump(self.entries, handle)
+            os.replace(temporary, self.path)
+        except (OSError, TypeError, ValueError):
+            pass  # a read-only or full cache folder only costs the next run its speed-up
+
+
 class Catalog:
     """The entries of one kind, by id and alias, in layers that override each other.
 
@@ -405,7 +460,7 @@ class Catalog:
     still selects a user's own h100-sxm.toml.
     """
 
-    def __init__(self, kind: str, layers: list[list[tuple[str, str | None]]]) -> None:
+    def __init__(self, kind: str, layers: list[list[tuple[str, str | None]]], cache: ParseCache | None = None) -> None:
         self.kind = kind
         self.noun = NOUNS[kind]
         self.entries: dict[str, Any] = {}
@@ -413,7 +468,10 @@ class Catalog:
         for layer in layers:
             claimed: dict[str, str] = {}
             for path, expected_id in layer:
-                entry = load_file(kind, path, expected_id=expected_id)
+                if cache is not None and expected_id is not None:
+                    entry = PARSERS[kind](cache.read(path), path, expected_id)
+                else:
+                    entry = load_file(kind, path, expected_id=expected_id)
                 replaced = self.entries.get(entry.id)
                 self.entries[entry.id] = entry
                 for alias in entry.aliases:
@@ -465,7 +523,10 @@ def _user_layers(kind: str, extra_files: tuple[str, ...]) -> list[list[tuple[str
 
 def load_catalog(kind: str, extra_files: tuple[str, ...] = ()) -> Catalog:
     """Load the shipped catalog of `kind`, the user's overrides and any extra files."""
-    return Catalog(kind, [catalog_files(shipped_directory(kind)), *_user_layers(kind, extra_files)])
+    cache = ParseCache(kind)
+    catalog = Catalog(kind, [catalog_files(shipped_directory(kind)), *_user_layers(kind, extra_files)], cache)
+    cache.save()
+    return catalog
 
 
 _ALIASES_LINE = re.compile(r"^aliases\s*=\s*\[([^\]]*)\]", re.MULTILINE)
@@ -489,7 +550,10 @@ def find_entry(kind: str, name: str, extra_files: tuple[str, ...] = ()):
     shipped = shipped_directory(kind)
     path = os.path.join(shipped, f"{key}.toml")
     if ID_PATTERN.match(key) and os.path.isfile(path):
-        return load_file(kind, path, expected_id=key)
+        cache = ParseCache(kind)
+        entry = PARSERS[kind](cache.read(path), path, key)
+        cache.save()
+        return entry
     for path, file_id in catalog_files(shipped):
         with open(path, encoding="utf-8") as handle:
             match = _ALIASES_LINE.search(handle.read())

@@ -7,3 +7,4 @@ def hermetic_environment(monkeypatch, tmp_path):
     for name in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LINES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

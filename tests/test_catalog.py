@@ -261,3 +261,34 @@ def test_catalog_file_id_must_match_name(tmp_path):
     write(user, VALID_HARDWARE, "other-name.toml")
     with pytest.raises(CatalogError, match="differs from the file name"):
         catalog.load_catalog(catalog.HARDWARE)
+
+
+def test_parse_cache_reuses_and_invalidates(tmp_path):
+    first = catalog.load_catalog(catalog.HARDWARE)
+    cache_file = tmp_path / "cache" / "roofcalc" / "hardware.json"
+    assert cache_file.is_file()
+    second = catalog.load_catalog(catalog.HARDWARE)
+    assert second.entries == first.entries
+
+    user = tmp_path / "config" / "roofcalc" / "hardware"
+    user.mkdir(parents=True)
+    path = write(user, VALID_HARDWARE)
+    assert catalog.load_catalog(catalog.HARDWARE).get("test-gpu").memory_bandwidth_bytes_per_s == 2e12
+    path.write_text(VALID_HARDWARE.replace("memory_bandwidth_tb_per_s = 2.0", "memory_bandwidth_tb_per_s = 3.0"))
+    assert catalog.load_catalog(catalog.HARDWARE).get("test-gpu").memory_bandwidth_bytes_per_s == 3e12
+
+
+def test_parse_cache_corrupt_file_ignored(tmp_path):
+    cache_dir = tmp_path / "cache" / "roofcalc"
+    cache_dir.mkdir(parents=True)
+    (cache_dir / "models.json").write_text("{not json")
+    assert "llama-3.1-70b" in catalog.load_catalog(catalog.MODELS).entries
+
+
+def test_parse_cache_still_validates(tmp_path):
+    user = tmp_path / "config" / "roofcalc" / "hardware"
+    user.mkdir(parents=True)
+    write(user, VALID_HARDWARE.replace("memory_capacity_gb = 80", "memory_capacity_gb = -80"))
+    for _ in range(2):  # a load that fails saves no cache, so each load rejects the file
+        with pytest.raises(CatalogError, match="must be greater than zero"):
+            catalog.load_catalog(catalog.HARDWARE)
