@@ -418,7 +418,7 @@ def _show_command(kind: str, name: str, file: str | None, output_format: str) ->
     if output_format == "json":
         click.echo(render.to_json(record))
     else:
-        render.print_records_table(["field", "value"], render.detail_rows(record))
+        render.print_records_table(["field", "value"], render.detail_rows(record), fold=True)
 
 
 FILE_OPTION_HELP = "Extra TOML file to add to the catalog."

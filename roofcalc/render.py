@@ -269,12 +269,14 @@ def model_record(model: Model) -> dict:
     return record
 
 
-def print_records_table(columns: list[str], rows: list[list[str]], file=None) -> None:
+def print_records_table(columns: list[str], rows: list[list[str]], file=None, fold: bool = False) -> None:
+    """Print rows under column titles; `fold` breaks long values (URLs) instead of wrapping at words."""
     from rich.table import Table
 
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for index, column in enumerate(columns):
-        table.add_column(column, justify="left" if index < 2 else "right", no_wrap=index == 0, overflow="fold")
+        table.add_column(column, justify="left" if index < 2 else "right", no_wrap=index == 0,
+                         overflow="fold" if fold else "ellipsis")
     for row in rows:
         table.add_row(*row)
     print_renderable(table, file)
