@@ -80,7 +80,7 @@ def predict(row: dict, efficiency: str) -> tuple[float, bool]:
     if step is not None:
         return 1.0 / float(step), False
     # NOTE: without published FLOP/s (Apple GPUs) the step is taken as memory-bound, which
-    # batch-1 decode is by two orders of magnitude; communication and overheads still count.
+    # batch-1 decode is by two orders of magnitude. Communication and overheads still count.
     memory_step = float(points["memory_time_s"] + points["communication_time_s"] + points["overhead_time_s"])
     return 1.0 / memory_step, True
 

@@ -187,7 +187,7 @@ PARALLEL_OPTIONS = [
 ]
 SCENARIO_OPTIONS = [
     click.option("--gpus", "-n", type=click.IntRange(min=1), default=1, show_default=True, help="Accelerators per pipeline stage; the same as --tp."),
-    click.option("--context", "-s", type=TOKENS, default="4096", show_default=True, help="Tokens of context each sequence holds; K = 1024."),
+    click.option("--context", "-s", type=TOKENS, default="4096", show_default=True, help="Tokens of context cached per sequence; K = 1024."),
     click.option("--prompt-tokens", type=TOKENS, help="Prompt length for prefill and time to first token. [default: the context]"),
     click.option("--output-tokens", type=TOKENS, help="Tokens generated per request; decode then averages over the growing context after the prompt."),
     click.option("--weight-dtype", type=WeightFormat(), help="Data type of the weights, block scales included. [default: the model's released type, else bf16]"),

@@ -176,7 +176,7 @@ def sweep(ctx, batches, contexts, output_format, plot, plot_file, **params):
     """Evaluate a range of batch sizes (or contexts), one row each.
 
     Each row carries calc's numeric keys for that point, with the same names and
-    values; the inputs and warnings, common to every row, go once to stderr. The
+    values. The inputs and warnings, common to every row, go once to stderr. The
     default batches run 1, 2, 4, … up to the max batch, with the crossover batch and
     the max batch themselves marked. A range A..B doubles from A and ends at B;
     A..B:S steps by S from A, up to B.

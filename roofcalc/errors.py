@@ -1,7 +1,7 @@
 """The exception family that roofcalc raises for bad input and impossible scenarios.
 
-The library raises these; only the command-line layer turns them into messages and
-exit codes, so the math and the catalog code stay usable from Python.
+The library raises these, and only the command-line layer turns them into messages
+and exit codes, so the math and the catalog code stay usable from Python.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def read_config(path: str) -> dict:
 
 
 def default_id(path: str) -> str:
-    """Derive a catalog id from the folder that holds config.json, such as `llama-3.1-8b`."""
+    """Derive a catalog id from the folder that contains config.json, such as `llama-3.1-8b`."""
     folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
     candidate = re.sub(r"[^a-z0-9.\-]+", "-", folder.lower()).strip("-.")
     return candidate or "imported-model"
@@ -129,9 +129,9 @@ def _windowed_layers(fields: _Fields, model_type: str, layers: int, window) -> i
             return 0
         return max(layers - fields.integer("max_window_layers", default=layers, minimum=0), 0)
     if model_type == "phi3":
-        # NOTE: Phi-3 mini 4k's config sets sliding_window 2047 without saying which layers
-        # use it, and serving engines disagree on applying it; like the catalog entry, the
-        # import ignores it, which sizes the cache as an upper bound.
+        # NOTE: Phi-3 mini 4k's config sets sliding_window 2047 without naming the layers
+        # that use it, and serving engines disagree on applying it. Like the catalog entry,
+        # the import ignores it, so the cache size is an upper bound.
         return 0
     return layers  # mistral, mixtral: the window applies to every layer
 
@@ -204,7 +204,7 @@ def model_table(config: dict, path: str, model_id: str | None = None) -> dict:
 
 
 def _weight_format(config: dict, path: str) -> dict:
-    """Return the released weight format from `quantization_config`, when roofcalc knows it."""
+    """Return the released weight format from `quantization_config`, for the methods roofcalc supports."""
     quantization = config.get("quantization_config")
     if quantization is None:
         return {}

@@ -121,8 +121,8 @@ def attended_tokens(context_tokens, window_tokens: float | None, generated_token
 
     Without generation this is `min(S, W)`, or `S` for full attention. Over a
     generation of `G` tokens after a context of `S`, the step that produces token `t`
-    attends to `S + t − 1` tokens, so the mean is that of `min(s, W)` for `s` from `S`
-    to `S + G − 1`, in closed form: `S + (G − 1)/2` when no window caps it.
+    attends to `S + t − 1` tokens. The mean is therefore that of `min(s, W)` for `s`
+    from `S` to `S + G − 1`, which is `S + (G − 1)/2` when no window caps it.
     """
     context = np.asarray(context_tokens, dtype=float)
     generated = np.asarray(generated_tokens, dtype=float)
@@ -370,7 +370,7 @@ def crossover_batch(workload: Workload, system: System) -> float | None:
     (989.4 TFLOP/s ÷ 3.35 TB/s ≈ 295 for bf16 on an H100 SXM). For a mixture of experts
     `W(B)` grows with `B`, which pushes the crossover higher. Because `W` is concave with
     `W(0) ≥ 0`, `B / W(B)` increases monotonically, so the root is unique and bisection
-    finds it. With pipelining each stage sees a micro-batch of `B / stages`, so the
+    finds it. With pipelining each stage processes a micro-batch of `B / stages`, so the
     crossover in whole batches is that many times larger. Returns None when the FLOP/s
     are unknown. The result is a real number, not rounded to a whole batch.
     """
@@ -430,7 +430,7 @@ def max_batch(workload: Workload, system: System, context_tokens) -> object:
 
 
 def min_accelerators(workload: Workload, system: System, context_tokens: float, sequences: int = 0) -> int:
-    """Return the fewest accelerators whose usable memory holds the weights and `sequences` KV caches.
+    """Return the fewest accelerators whose usable memory fits the weights and `sequences` KV caches.
 
     Formula: `ceil((weights + sequences × KV per sequence) / (capacity × (1 − reserve)))`.
     """
@@ -445,7 +445,7 @@ def throughput_tokens_per_s(batch, step_latency_s):
 
 
 def tokens_per_s_per_user(step_latency_s):
-    """Return output tokens per second one sequence sees: `1 / step`."""
+    """Return output tokens per second of one sequence: `1 / step`."""
     return 1.0 / np.asarray(step_latency_s, dtype=float)
 
 

@@ -2,8 +2,8 @@
 
 The count covers the text model: embeddings, output head, attention, feed-forward or
 expert blocks, routers and RMSNorm vectors. Small terms that some families add (biases
-on the output projection and the experts, attention sinks) are left out; they stay
-below 0.1% of any catalog model.
+on the output projection and the experts, attention sinks) are left out, because they
+stay below 0.1% of any catalog model.
 """
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ def attention_params(model: Model) -> float:
 def count_params(model: Model) -> ParamCount | None:
     """Recompute total and active parameters from the architecture, or None when dimensions are missing.
 
-    A gated feed-forward block has three `hidden × width` matrices. A MoE layer holds
-    `E` routed experts, the shared experts and a `hidden × E` router; a token uses `k`
-    routed experts. Layers before `first_dense_layers`, and those between MoE layers
+    A gated feed-forward block has three `hidden × width` matrices. A MoE layer contains
+    `E` routed experts, the shared experts and a `hidden × E` router, and a token uses
+    `k` routed experts. Layers before `first_dense_layers`, and those between MoE layers
     when `moe_layer_interval` > 1, are dense.
     """
     needed = (model.num_layers, model.hidden_size, model.num_attention_heads, model.vocab_size)

@@ -17,7 +17,7 @@ def mtp_workload(params: float, bytes_per_weight: float) -> Workload:
     """Return a multi-token-prediction head as a dense draft of `params` that keeps no KV cache of its own.
 
     NOTE: a real MTP module (DeepSeek-V3's is one transformer layer sharing the
-    embedding and output head) also attends over a cache; leaving it out makes the
+    embedding and output head) also attends over a cache. Leaving that out makes the
     draft a little cheaper than it is.
     """
     return Workload(
@@ -47,7 +47,7 @@ def evaluate(scenario: Scenario, draft: Workload, draft_label: str, draft_tokens
     if at_batch.round_time_s is None:
         raise RoofcalcError(scenario.null_reasons["compute"])
 
-    # Memory now holds both models and both caches.
+    # Memory now contains both models and both caches.
     per_sequence = float(roofline.kv_cache_bytes_per_sequence(workload, peak_context)
                          + roofline.kv_cache_bytes_per_sequence(draft, peak_context))
     free = system.usable_memory_bytes - workload.resident_weight_bytes - draft.resident_weight_bytes

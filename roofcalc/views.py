@@ -461,7 +461,7 @@ def catalog_grid(models, hardware_list, batches, context_tokens: int = 4096, com
     functions broadcast over all three. Every model gets two attention groups, full and
     windowed, the second empty (no KV bytes) for a model without windows. Each pair uses
     the fewest accelerators that hold the weights and one sequence (`min_accelerators`),
-    and `fits` says whether that many fit in one node.
+    and `fits` tells whether that many fit in one node.
     """
     from roofcalc import scenario as scenario_module
     from roofcalc.model import AttentionGroup, System, Workload

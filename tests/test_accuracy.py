@@ -34,8 +34,8 @@ def test_no_measurement_beats_ideal(comparisons):
 
 
 def test_typical_accuracy_bounds(comparisons):
-    # Regression guard on the typical estimate; the figures at the time of writing were
-    # a median ratio of 1.000 and a worst of 0.565 over 27 rows.
+    # Regression guard on the typical estimate. When written, the figures were a median
+    # ratio of 1.000 and a worst of 0.565 over 27 rows.
     figures = accuracy.summary(comparisons)
     assert 0.9 <= figures["typical_median"] <= 1.1
     assert 0.5 <= figures["typical_worst"] <= 2.0

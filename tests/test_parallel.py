@@ -71,7 +71,7 @@ def test_pipeline_equals_half_group_at_micro_batch():
     kernels = four["linear_time_s"] + four["attention_time_s"]
     assert two_stages["linear_time_s"] + two_stages["attention_time_s"] == pytest.approx(kernels)
     assert two_stages["communication_time_s"] == pytest.approx(four["communication_time_s"] + handoff)
-    # Memory holds all eight GPUs: 8 × 72 GB.
+    # Usable memory spans all eight GPUs: 8 × 72 GB.
     assert two_stages["memory_usable_bytes"] == 8 * 72e9
 
 
